@@ -56,7 +56,9 @@ func (a *Accumulator) Add(x []float32) {
 		f := float64(v)
 		s += f
 		sq += f * f
-		pk = max(pk, math.Abs(f))
+		if a := math.Abs(f); a > pk {
+			pk = a
+		}
 	}
 	n := float64(len(x))
 	mean := s / n
