@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -400,5 +401,22 @@ func TestViridis(t *testing.T) {
 	}
 	if n := len(m.Palette(5).Colors()); n != 5 {
 		t.Errorf("palette of %d", n)
+	}
+}
+
+// BenchmarkSpectrogramPNG renders and encodes a 10 s, 128-mel spectrogram
+// with one mark at the default 1000 × 500 px (what a report page costs).
+func BenchmarkSpectrogramPNG(b *testing.B) {
+	const frames, bins = 313, 128
+	d := SpectrogramData{Values: demoSpectrogram(frames, bins, 150, 200), Frames: frames, Bins: bins,
+		HopNs: 32e6, MaxHz: 8000, Marks: []Mark{{StartNs: 150 * 32e6, EndNs: 200 * 32e6, LoHz: 3000, HiHz: 4000}}}
+	for b.Loop() {
+		f, err := Spectrogram(d, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := f.WritePNG(io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

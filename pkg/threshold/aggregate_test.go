@@ -303,6 +303,21 @@ func TestWindowNoAllocSteadyState(t *testing.T) {
 	}
 }
 
+func TestWindowConfigJSON(t *testing.T) {
+	cfg := WindowConfig{LengthNs: 1e9, HopNs: 5e8, Aggregation: Aggregation{Kind: AggTopK, Frac: 0.1}, Features: 128}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"length_ns":1000000000,"hop_ns":500000000,"aggregation":"top10%","features":128}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+	var back WindowConfig
+	if err := json.Unmarshal(b, &back); err != nil || back != cfg {
+		t.Errorf("round trip: %+v %v", back, err)
+	}
+}
+
 func TestWindowConfigPanics(t *testing.T) {
 	for _, c := range []WindowConfig{
 		{LengthNs: 0},

@@ -13,9 +13,9 @@ import "fmt"
 // The zero value means K = N = 3, Quiet = 0: the FEMTO run-to-failure
 // protocol's "3 consecutive snapshots above the threshold".
 type PersistenceConfig struct {
-	K     int // windows above threshold needed among the last N; 0 means 3
-	N     int // length of the look-back, N ≥ K; 0 means K
-	Quiet int // if > 0, consecutive quiet windows that clear an alarm
+	K     int `json:"k"`               // windows above threshold needed among the last N; 0 means 3
+	N     int `json:"n"`               // length of the look-back, N ≥ K; 0 means K
+	Quiet int `json:"quiet,omitempty"` // if > 0, consecutive quiet windows that clear an alarm
 }
 
 func (c PersistenceConfig) withDefaults() PersistenceConfig {

@@ -137,3 +137,11 @@ func TestPersistenceMisc(t *testing.T) {
 		t.Errorf("Transition strings")
 	}
 }
+
+func BenchmarkPersistenceUpdate(b *testing.B) {
+	p := NewPersistence(PersistenceConfig{K: 3, N: 5})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p.Update(i%3 != 0)
+	}
+}

@@ -8,19 +8,19 @@ import (
 // WindowConfig configures a [WindowAggregator].
 type WindowConfig struct {
 	// LengthNs is the window length in ns (> 0).
-	LengthNs int64
+	LengthNs int64 `json:"length_ns"`
 	// HopNs is the distance between window starts in ns, 0 < HopNs ≤
 	// LengthNs; 0 means LengthNs (tumbling windows).
-	HopNs int64
+	HopNs int64 `json:"hop_ns"`
 	// Aggregation reduces a window's patch scores; the zero value is the mean.
-	Aggregation Aggregation
+	Aggregation Aggregation `json:"aggregation"`
 	// Features is the length of the per-feature score vectors given to
 	// Push (or the number of bands given to PushBand); 0 disables the
 	// per-feature ranking.
-	Features int
+	Features int `json:"features,omitempty"`
 	// TopFeatures is how many features a Window ranks; 0 means 3 (at most
 	// Features).
-	TopFeatures int
+	TopFeatures int `json:"top_features,omitempty"`
 }
 
 // Contribution is one feature's share of a window's score: the mean over
