@@ -176,6 +176,11 @@ func TestWindowFeatures(t *testing.T) {
 		t.Fatalf("got %+v, want top %v", w, want)
 	}
 
+	a.Push(0, 1, nil) // no per-feature data in this window: no ranking
+	if w := a.Flush(); len(w) != 1 || len(w[0].Top) != 0 {
+		t.Fatalf("window without feature data: %+v", w)
+	}
+
 	b := NewWindowAggregator(WindowConfig{LengthNs: 100, Features: 8})
 	b.PushBand(0, 1, 5)
 	b.PushBand(1, 2, 5)
@@ -356,4 +361,25 @@ func BenchmarkWindowPush(b *testing.B) {
 			})
 		}
 	}
+}
+
+// FuzzParseAggregation: whatever parses prints back to something that
+// parses to the same value.
+func FuzzParseAggregation(f *testing.F) {
+	for _, s := range []string{"mean", "max", "top5", "top-3", "top10%", "top12.5%", "TOP1", "top0.001%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAggregation(s)
+		if err != nil {
+			return
+		}
+		b, err := ParseAggregation(a.String())
+		if err != nil || b != a {
+			t.Fatalf("%q → %+v → %q → %+v, %v", s, a, a.String(), b, err)
+		}
+		if a.Apply([]float64{1, 2, 3}) < 1 {
+			t.Fatalf("%v of {1,2,3} below the minimum", a)
+		}
+	})
 }

@@ -38,7 +38,8 @@ type Window struct {
 	Patches        int     // number of patches aggregated (≥ 1)
 	MaxScore       float64 // largest patch score
 	// Top holds up to TopFeatures features, highest Score first (ties:
-	// lower index first). It aliases the aggregator's memory and is valid
+	// lower index first); empty when no patch of the window carried
+	// per-feature scores. It aliases the aggregator's memory and is valid
 	// until the next Push, PushBand, Flush or Reset.
 	Top []Contribution
 }
@@ -72,6 +73,7 @@ type WindowAggregator struct {
 
 type windowSlot struct {
 	n      int
+	nf     int // patches that carried per-feature scores
 	sum    float64
 	max    float64
 	scores []float64 // kept for top-k only
@@ -137,7 +139,7 @@ func (a *WindowAggregator) Reset() {
 }
 
 func (s *windowSlot) clear() {
-	s.n, s.sum, s.max = 0, 0, math.Inf(-1)
+	s.n, s.nf, s.sum, s.max = 0, 0, 0, math.Inf(-1)
 	s.scores = s.scores[:0]
 	clear(s.feat)
 }
@@ -217,8 +219,10 @@ func (a *WindowAggregator) push(t int64, score float64, pf []float32, band int) 
 			s.scores = append(s.scores, score)
 		}
 		if band >= 0 {
+			s.nf++
 			s.feat[band] += score
-		} else {
+		} else if pf != nil {
+			s.nf++
 			for f, v := range pf {
 				s.feat[f] += float64(v)
 			}
@@ -260,7 +264,7 @@ func (a *WindowAggregator) emit(j int64) {
 	case AggTopK:
 		w.Score = topKMean(s.scores, a.cfg.Aggregation.topK(s.n))
 	}
-	if a.topN > 0 {
+	if a.topN > 0 && s.nf > 0 {
 		i := len(a.out)
 		top := a.outTop[i*a.topN : i*a.topN : (i+1)*a.topN]
 		w.Top = rankFeatures(top, s.feat, a.topN, float64(s.n))
