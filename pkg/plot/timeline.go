@@ -191,6 +191,21 @@ func Timeline(d TimelineData, opt Options) (*Figure, error) {
 			p.Legend.Add("above threshold", sc)
 		}
 	}
+	// Head room above the highest point for the legend (top left).
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for _, q := range all {
+		ylo, yhi = math.Min(ylo, q.Y), math.Max(yhi, q.Y)
+	}
+	if !math.IsNaN(d.Threshold) && !math.IsInf(d.Threshold, 0) && (!d.LogY || d.Threshold > 0) {
+		ylo, yhi = math.Min(ylo, d.Threshold), math.Max(yhi, d.Threshold)
+	}
+	const room = 0.3
+	switch {
+	case d.LogY && yhi > ylo:
+		p.Y.Max = yhi * math.Pow(yhi/ylo, room)
+	case yhi > ylo:
+		p.Y.Max = yhi + room*(yhi-ylo)
+	}
 	if len(d.FaultsNs) > 0 {
 		fl := &vlines{Style: line(colFault, 1.5, true)}
 		for _, f := range d.FaultsNs {
