@@ -241,7 +241,7 @@ func (p *csvParser) row(line []byte, complete bool) error {
 			return errf(ErrFormat, "line %d, column %d: empty value", p.line, col+1)
 		}
 		if p.femto && col < 4 {
-			v, err := strconv.ParseFloat(string(field), 64)
+			v, err := parseFloat64(field)
 			if err != nil {
 				return p.notNumber(field, col, complete)
 			}
@@ -249,11 +249,11 @@ func (p *csvParser) row(line []byte, complete bool) error {
 				p.first[col] = v
 			}
 		} else {
-			v, err := strconv.ParseFloat(string(field), 32)
+			v, err := parseFloat32(field)
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
 				return p.notNumber(field, col, complete)
 			}
-			p.cols[col] = append(p.cols[col], float32(v))
+			p.cols[col] = append(p.cols[col], v)
 		}
 		col++
 		if i < 0 {

@@ -86,12 +86,12 @@ func Expand(args []string) ([]string, error) {
 }
 
 // NaturalLess reports whether a sorts before b in natural order: runs of digits compare
-// as numbers (acc_2 < acc_10, acc_00002 < acc_00010; equal numbers with more leading
-// zeros first), everything else byte by byte.
+// as numbers (acc_2 < acc_10, acc_00002 < acc_00010), everything else byte by byte;
+// when that finds no difference, more leading zeros sort first (acc_00002 < acc_2).
 func NaturalLess(a, b string) bool { return naturalCmp(a, b) < 0 }
 
 func naturalCmp(a, b string) int {
-	i, j := 0, 0
+	i, j, zeros := 0, 0, 0
 	for i < len(a) && j < len(b) {
 		ca, cb := a[i], b[j]
 		if isDigit(ca) && isDigit(cb) {
@@ -109,8 +109,8 @@ func naturalCmp(a, b string) int {
 			if c := strings.Compare(da, db); c != 0 {
 				return c
 			}
-			if c := cmpInt(i-si, j-sj); c != 0 { // same number: fewer leading zeros last
-				return -c
+			if zeros == 0 { // same number: the first difference in leading zeros breaks a tie
+				zeros = -cmpInt(i-si, j-sj)
 			}
 			continue
 		}
@@ -120,7 +120,10 @@ func naturalCmp(a, b string) int {
 		i++
 		j++
 	}
-	return cmpInt(len(a)-i, len(b)-j)
+	if c := cmpInt(len(a)-i, len(b)-j); c != 0 {
+		return c
+	}
+	return zeros
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -481,10 +481,10 @@ func (p *matParser) matrix(b []byte) (MATVar, error) {
 			return v, errf(ErrFormat, "negative dimension %d", d)
 		}
 		v.Dims = append(v.Dims, int(d))
-		numel *= uint64(d)
-		if numel > 1<<40 {
+		if d > 0 && numel > (1<<40)/uint64(d) {
 			return v, errf(ErrFormat, "dimensions %v too large", v.Dims)
 		}
+		numel *= uint64(d)
 	}
 	typ, name, off, err := p.sub(b, off, "array name")
 	if err != nil {
