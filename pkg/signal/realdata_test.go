@@ -45,8 +45,10 @@ func dataDir(t *testing.T) string {
 // found, so only the start of the archive is decompressed.
 func extract(t *testing.T, archive, dir string, members ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("tar"); err != nil {
-		t.Skip("real data: no tar command to unpack .tar.xz")
+	for _, tool := range []string{"tar", "xz"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("real data: no %s command to unpack .tar.xz", tool)
+		}
 	}
 	args := append([]string{"-xJf", archive, "-C", dir, "--occurrence"}, members...)
 	if out, err := exec.Command("tar", args...).CombinedOutput(); err != nil {
