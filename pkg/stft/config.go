@@ -253,6 +253,33 @@ func (c Config) Bins(rate float64) int {
 	return hi - lo
 }
 
+// BinEdges returns the frequency range in Hz of every output bin for the
+// given rate: for mel band m, the support [f[m], f[m+2]] of its triangle; for
+// a linear bin, its centre k*rate/NFFT ± half a bin width, clipped to
+// [0, rate/2]. It allocates, and panics if c is invalid for rate.
+func (c Config) BinEdges(rate float64) (lo, hi []float64) {
+	if err := c.ValidateRate(rate); err != nil {
+		panic(err)
+	}
+	c = c.WithDefaults()
+	n := c.Bins(rate)
+	lo, hi = make([]float64, n), make([]float64, n)
+	if c.Mels > 0 {
+		b := NewMelBank(rate, c.NFFT, c.Mels, c.FMin, c.FMax, c.MelScale, c.MelNorm)
+		for m := range n {
+			lo[m], hi[m] = b.BandHz(m)
+		}
+		return lo, hi
+	}
+	k0, _ := linearRange(rate, c.NFFT, c.FMin, c.fmax(rate))
+	w := rate / float64(c.NFFT)
+	for i := range n {
+		f := float64(k0+i) * w
+		lo[i], hi[i] = max(0, f-w/2), min(rate/2, f+w/2)
+	}
+	return lo, hi
+}
+
 func (c Config) fmax(rate float64) float64 {
 	if c.FMax == 0 {
 		return rate / 2

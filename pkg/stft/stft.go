@@ -33,8 +33,10 @@ type STFT struct {
 	band  []float64    // mel bands
 	out   []float32    // output frame
 	mel   *MelBank
-	kLo   int // linear output: FFT bins [kLo, kHi)
+	kLo   int // FFT bins [kLo, kHi) that the output needs
 	kHi   int
+	binLo []float64 // BinHz of each output bin
+	binHi []float64
 	scale float64 // log scale: 10/ln10 (dB) or 1 (ln)
 
 	// Stream state. buf holds padded samples [bufStart, bufStart+len(buf)).
@@ -92,6 +94,7 @@ func New(rate float64, cfg Config) (*STFT, error) {
 		s.kLo, s.kHi = linearRange(rate, n, cfg.FMin, cfg.fmax(rate))
 	}
 	s.out = make([]float32, cfg.Bins(rate))
+	s.binLo, s.binHi = cfg.BinEdges(rate)
 	switch cfg.Log {
 	case DB:
 		s.scale = 10 / math.Ln10
@@ -119,12 +122,7 @@ func (s *STFT) BinHz(i int) (lo, hi float64) {
 	if i < 0 || i >= len(s.out) {
 		panic(fmt.Sprintf("stft: bin %d out of range [0, %d)", i, len(s.out)))
 	}
-	if s.mel != nil {
-		return s.mel.BandHz(i)
-	}
-	w := s.rate / float64(s.n)
-	c := float64(s.kLo+i) * w
-	return max(0, c-w/2), min(s.rate/2, c+w/2)
+	return s.binLo[i], s.binHi[i]
 }
 
 // MelBank returns the filterbank, or nil when the output is linear bins.
@@ -318,4 +316,19 @@ func (s *STFT) compute(x []float32) {
 		return
 	}
 	logTo(out, src, s.scale, s.cfg.Floor, s.cfg.Eps)
+}
+
+// Spectrogram transforms a whole signal (Write then Flush) and returns its
+// frames, frames[k] being frame k. It allocates the result; it returns an
+// error wrapping ErrConfig if cfg is invalid for rate.
+func Spectrogram(rate float64, cfg Config, x []float32) ([][]float32, error) {
+	s, err := New(rate, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]float32
+	emit := func(_ int64, f []float32) { out = append(out, append([]float32(nil), f...)) }
+	s.Write(x, emit)
+	s.Flush(emit)
+	return out, nil
 }
