@@ -28,7 +28,7 @@ type STFT struct {
 	rfft  *fft.Real    // power-of-two NFFT: the package's own kernel
 	gfft  *fourier.FFT // other lengths: gonum's FFTPACK
 	frame []float64    // windowed frame (gonum path)
-	coef  []complex128 // n/2+1 coefficients
+	coef  []complex128 // n/2+1 coefficients (gonum path)
 	spec  []float64    // n/2+1 power or magnitude
 	band  []float64    // mel bands
 	out   []float32    // output frame
@@ -72,6 +72,7 @@ func New(rate float64, cfg Config) (*STFT, error) {
 	} else {
 		s.gfft = fourier.NewFFT(n)
 		s.frame = make([]float64, n)
+		s.coef = make([]complex128, n/2+1)
 	}
 	if cfg.Center {
 		s.half = n / 2
@@ -276,31 +277,34 @@ func (s *STFT) compact() {
 func (s *STFT) compute(x []float32) {
 	x = x[:s.n]
 	w := s.win[:s.n]
+	lo, hi := s.kLo, s.kHi
+	sp := s.spec[lo:hi]
 	if s.rfft != nil {
-		// Window and pack pairs of samples as complex(x[2k], x[2k+1]).
+		// Window and pack pairs of samples as complex(x[2k], x[2k+1]), then
+		// the fused transform and |X[k]|².
 		z := s.rfft.Input()
 		x, w := x[:2*len(z)], w[:2*len(z)]
 		for k := range z {
 			z[k] = complex(float64(x[2*k])*w[2*k], float64(x[2*k+1])*w[2*k+1])
 		}
-		s.rfft.Transform(s.coef)
+		s.rfft.Power(s.spec)
+		if s.cfg.Spectrum == Magnitude {
+			for k, v := range sp {
+				sp[k] = math.Sqrt(v)
+			}
+		}
 	} else {
 		f := s.frame[:s.n]
 		for i, v := range x {
 			f[i] = float64(v) * w[i]
 		}
 		s.gfft.Coefficients(s.coef, f)
-	}
-	lo, hi := s.kLo, s.kHi
-	c := s.coef[lo:hi]
-	sp := s.spec[lo:hi]
-	if s.cfg.Spectrum == Magnitude {
-		for k, z := range c {
-			sp[k] = math.Sqrt(real(z)*real(z) + imag(z)*imag(z))
-		}
-	} else {
+		c := s.coef[lo:hi]
 		for k, z := range c {
 			sp[k] = real(z)*real(z) + imag(z)*imag(z)
+			if s.cfg.Spectrum == Magnitude {
+				sp[k] = math.Sqrt(sp[k])
+			}
 		}
 	}
 	src := sp

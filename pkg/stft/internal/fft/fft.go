@@ -15,8 +15,8 @@ import (
 // stage is one radix-4 (or final radix-2) Stockham pass over sub-sequences
 // of length l with stride s: l*s = m.
 type stage struct {
-	l, s int
-	tw   []complex128 // for p < l/4: w^p, w^2p, w^3p with w = exp(-2πi/l)
+	l, s       int
+	w1, w2, w3 []complex128 // for p < l/4: w^p, w^2p, w^3p with w = exp(-2πi/l)
 }
 
 // Real is a plan for the forward FFT of real sequences of length n, a power
@@ -42,12 +42,11 @@ func NewReal(n int) *Real {
 	for l, s := m, 1; l > 1; {
 		st := stage{l: l, s: s}
 		if l >= 4 {
-			st.tw = make([]complex128, 3*(l/4))
-			for q := range l / 4 {
+			n1 := l / 4
+			st.w1, st.w2, st.w3 = make([]complex128, n1), make([]complex128, n1), make([]complex128, n1)
+			for q := range n1 {
 				th := -2 * math.Pi * float64(q) / float64(l)
-				st.tw[3*q] = expi(th)
-				st.tw[3*q+1] = expi(2 * th)
-				st.tw[3*q+2] = expi(3 * th)
+				st.w1[q], st.w2[q], st.w3[q] = expi(th), expi(2*th), expi(3*th)
 			}
 			l, s = l/4, s*4
 		} else {
@@ -84,6 +83,7 @@ func (p *Real) Transform(dst []complex128) {
 		panic("fft: destination length mismatch")
 	}
 	z := p.cfft()
+	z = z[:m]
 	// Split: with a = Z[k], b = conj(Z[m-k]), E = (a+b)/2, O = -i(a-b)/2,
 	// X[k] = E + W^k O and X[m-k] = conj(E - W^k O).
 	z0 := z[0]
@@ -101,6 +101,38 @@ func (p *Real) Transform(dst []complex128) {
 		ti := real(w)*oi + imag(w)*or
 		dst[k] = complex(er+tr, ei+ti)
 		dst[m-k] = complex(er-tr, ti-ei)
+	}
+}
+
+// Power is Transform followed by dst[k] = |X[k]|², fused: the complex
+// spectrum is never stored. It overwrites Input(), does not allocate and
+// panics if len(dst) != n/2+1.
+func (p *Real) Power(dst []float64) {
+	m := p.m
+	if len(dst) != m+1 {
+		panic("fft: destination length mismatch")
+	}
+	z := p.cfft()
+	z = z[:m]
+	z0 := z[0]
+	dst[0] = (real(z0) + imag(z0)) * (real(z0) + imag(z0))
+	dst[m] = (real(z0) - imag(z0)) * (real(z0) - imag(z0))
+	h := m / 2
+	tw := p.split[1 : h+1]
+	lo := z[1 : h+1]
+	hi := dst[h:m]
+	for i, a := range lo {
+		k := i + 1
+		b := z[m-k]
+		er, ei := 0.5*(real(a)+real(b)), 0.5*(imag(a)-imag(b))
+		or, oi := 0.5*(imag(a)+imag(b)), -0.5*(real(a)-real(b))
+		w := tw[i]
+		tr := real(w)*or - imag(w)*oi
+		ti := real(w)*oi + imag(w)*or
+		xr, xi := er+tr, ei+ti
+		dst[k] = xr*xr + xi*xi
+		yr, yi := er-tr, ti-ei
+		hi[h-k] = yr*yr + yi*yi
 	}
 }
 
@@ -140,12 +172,13 @@ func radix2(y, x []complex128, s int) {
 func radix4(y, x []complex128, st stage) {
 	l, s := st.l, st.s
 	n1 := l / 4
-	tw := st.tw[:3*n1]
+	tw1, tw2, tw3 := st.w1[:n1], st.w2[:n1], st.w3[:n1]
 	if s == 1 {
 		xa, xb, xc, xd := x[0:n1], x[n1:2*n1], x[2*n1:3*n1], x[3*n1:4*n1]
+		y = y[:4*n1]
 		for p := range xa {
 			a, b, c, d := xa[p], xb[p], xc[p], xd[p]
-			w1, w2, w3 := tw[3*p], tw[3*p+1], tw[3*p+2]
+			w1, w2, w3 := tw1[p], tw2[p], tw3[p]
 			apc, amc := a+c, a-c
 			bpd, bmd := b+d, b-d
 			jbmd := complex(-imag(bmd), real(bmd))
@@ -158,7 +191,7 @@ func radix4(y, x []complex128, st stage) {
 		return
 	}
 	for p := range n1 {
-		w1, w2, w3 := tw[3*p], tw[3*p+1], tw[3*p+2]
+		w1, w2, w3 := tw1[p], tw2[p], tw3[p]
 		xa := x[s*p : s*p+s]
 		xb := x[s*(p+n1) : s*(p+n1)+s]
 		xc := x[s*(p+2*n1) : s*(p+2*n1)+s]
