@@ -122,16 +122,18 @@ func NewMelBank(rate float64, nFFT, mels int, fmin, fmax float64, scale MelScale
 // Len returns the number of mel bands.
 func (b *MelBank) Len() int { return len(b.start) }
 
-// Start returns the first FFT bin that band m touches.
+// Start returns the first FFT bin that band m touches. It panics if m is out
+// of range.
 func (b *MelBank) Start(m int) int { return b.start[m] }
 
 // Weights returns the non-zero run of band m's weights, starting at bin
 // Start(m); it is empty if the band falls between two bin centres (too many
-// mels for nFFT). The slice is shared: do not modify it.
+// mels for nFFT). The slice is shared: do not modify it. It panics if m is
+// out of range.
 func (b *MelBank) Weights(m int) []float64 { return b.weight[m] }
 
 // BandHz returns the support of band m in Hz: the lower and upper edge of its
-// triangle, f[m] and f[m+2].
+// triangle, f[m] and f[m+2]. It panics if m is out of range.
 func (b *MelBank) BandHz(m int) (lo, hi float64) { return b.edges[m], b.edges[m+2] }
 
 // Dense returns the filterbank as a mels × (nFFT/2+1) matrix, as

@@ -427,3 +427,42 @@ func TestWindowValues(t *testing.T) {
 		}
 	}
 }
+
+// FuzzChunking: any split of a signal into chunks (the fuzzer picks the chunk
+// sizes) gives bit-identical frames to one Write.
+func FuzzChunking(f *testing.F) {
+	f.Add([]byte{1, 200, 3, 255, 0, 17})
+	f.Add([]byte{0})
+	x := noise(rand.New(rand.NewPCG(4, 4)), 3000)
+	cfg := Config{NFFT: 256, Hop: 96, Center: true, Mels: 24, Log: DB}
+	ref, err := New(16000, cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	want := collect(ref, x, []int{len(x)})
+	f.Fuzz(func(t *testing.T, sizes []byte) {
+		if len(sizes) == 0 {
+			return
+		}
+		s, err := New(16000, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ints := make([]int, len(sizes))
+		for i, b := range sizes {
+			ints[i] = int(b) * 3
+		}
+		if slices.Max(ints) == 0 {
+			return
+		}
+		got := collect(s, x, ints)
+		if len(got) != len(want) {
+			t.Fatalf("%d frames, want %d", len(got), len(want))
+		}
+		for i := range got {
+			if !slices.Equal(got[i], want[i]) {
+				t.Fatalf("frame %d differs", i)
+			}
+		}
+	})
+}
