@@ -53,7 +53,7 @@ func (j *jsonInt) int64() (int64, bool) {
 		if j.u > 1<<63 {
 			return 0, false
 		}
-		return -int64(j.u - 1) - 1, true
+		return -int64(j.u-1) - 1, true
 	}
 	if j.u > math.MaxInt64 {
 		return 0, false
