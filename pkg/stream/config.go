@@ -201,7 +201,9 @@ func PrintUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 
 // Validate checks c and returns an error wrapping ErrConfig, or nil.
 func (c *Config) Validate() error {
-	bad := func(format string, a ...any) error { return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...) }
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	}
 	switch {
 	case len(c.Brokers) == 0:
 		return bad("no brokers (-brokers, MHM_BROKERS)")

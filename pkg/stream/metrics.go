@@ -15,18 +15,18 @@ const maxReasons = 32
 // names start with mhm_stream_. Create them with NewMetrics; a nil *Metrics
 // is valid and records nothing.
 type Metrics struct {
-	RecordsIn     *prometheus.CounterVec   // mhm_stream_records_in_total{topic}
-	RecordsOut    *prometheus.CounterVec   // mhm_stream_records_out_total{topic}, acknowledged outputs (DLQ included)
-	DLQ           *prometheus.CounterVec   // mhm_stream_dlq_total{reason}
-	ProduceErrors prometheus.Counter       // mhm_stream_produce_errors_total
-	Commits       *prometheus.CounterVec   // mhm_stream_commits_total{result="ok"|"error"}
-	HandleSeconds prometheus.Histogram     // mhm_stream_handle_seconds: handler call duration
-	RecordSeconds prometheus.Histogram     // mhm_stream_record_seconds: poll to all outputs acknowledged
-	InFlight      prometheus.Gauge         // mhm_stream_in_flight_records
-	Lag           *prometheus.GaugeVec     // mhm_stream_consumer_lag{topic,partition}: high watermark − next offset
-	Assigned      prometheus.Gauge         // mhm_stream_assigned_partitions
-	Rebalances    *prometheus.CounterVec   // mhm_stream_rebalances_total{kind="assigned"|"revoked"|"lost"}
-	Paused        prometheus.Gauge         // mhm_stream_fetch_paused: 1 while backpressure pauses fetching
+	RecordsIn     *prometheus.CounterVec // mhm_stream_records_in_total{topic}
+	RecordsOut    *prometheus.CounterVec // mhm_stream_records_out_total{topic}, acknowledged outputs (DLQ included)
+	DLQ           *prometheus.CounterVec // mhm_stream_dlq_total{reason}
+	ProduceErrors prometheus.Counter     // mhm_stream_produce_errors_total
+	Commits       *prometheus.CounterVec // mhm_stream_commits_total{result="ok"|"error"}
+	HandleSeconds prometheus.Histogram   // mhm_stream_handle_seconds: handler call duration
+	RecordSeconds prometheus.Histogram   // mhm_stream_record_seconds: poll to all outputs acknowledged
+	InFlight      prometheus.Gauge       // mhm_stream_in_flight_records
+	Lag           *prometheus.GaugeVec   // mhm_stream_consumer_lag{topic,partition}: high watermark − next offset
+	Assigned      prometheus.Gauge       // mhm_stream_assigned_partitions
+	Rebalances    *prometheus.CounterVec // mhm_stream_rebalances_total{kind="assigned"|"revoked"|"lost"}
+	Paused        prometheus.Gauge       // mhm_stream_fetch_paused: 1 while backpressure pauses fetching
 	reasonsMu     sync.Mutex
 	reasons       map[string]bool
 }
