@@ -17,7 +17,7 @@ import (
 
 // newCluster starts a one-broker kfake cluster on loopback TCP with the given
 // topics (each with parts partitions).
-func newCluster(t *testing.T, parts int32, topics ...string) (*kfake.Cluster, string) {
+func newCluster(t testing.TB, parts int32, topics ...string) (*kfake.Cluster, string) {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, topics...))
 	if err != nil {
@@ -27,7 +27,7 @@ func newCluster(t *testing.T, parts int32, topics ...string) (*kfake.Cluster, st
 	return c, c.ListenAddrs()[0]
 }
 
-func testLogger(t *testing.T) zerolog.Logger {
+func testLogger(t testing.TB) zerolog.Logger {
 	if os.Getenv("MHM_TEST_LOG") != "" {
 		return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)
 	}
@@ -45,7 +45,7 @@ func testConfig(addr, group string) Config {
 	return c
 }
 
-func newProc(t *testing.T, cfg Config, h Handler, inputs ...string) (*Processor, *Metrics) {
+func newProc(t testing.TB, cfg Config, h Handler, inputs ...string) (*Processor, *Metrics) {
 	t.Helper()
 	m := NewMetrics(prometheus.NewRegistry())
 	p, err := NewProcessor(ProcessorConfig{Config: cfg, Inputs: inputs, Handler: h, Logger: testLogger(t), Metrics: m,
