@@ -62,7 +62,7 @@ func (p *Patch) Validate() error {
 }
 
 // PatchSize returns the encoded size of p in bytes:
-// 2 + 3 + len(Machine)+len(Sensor)+len(FeatureHash) + 4 + 16 + 24 + 8 + 4*len(Values).
+// 57 + len(Machine) + len(Sensor) + len(FeatureHash) + 4*len(Values).
 func PatchSize(p *Patch) int {
 	return 2 + 1 + len(p.Tag.Machine) + 1 + len(p.Tag.Sensor) + 1 + len(p.FeatureHash) +
 		4 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 4*len(p.Values)
