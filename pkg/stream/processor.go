@@ -213,6 +213,9 @@ func NewProcessor(pc ProcessorConfig) (*Processor, error) {
 		kgo.OnPartitionsLost(p.onLost),
 		kgo.WithLogger(KgoLogger{L: pc.Logger.With().Str("group", pc.Config.Group).Logger()}),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // the idempotent producer's default, stated
+		// Bounds how long a fetch resumed after backpressure can wait
+		// behind an empty long poll (kgo's default is 5 s).
+		kgo.FetchMaxWait(250*time.Millisecond),
 	)
 	p.opts = append(p.opts, pc.KgoOpts...)
 	return p, nil
@@ -382,11 +385,11 @@ func (p *Processor) poll(ctx context.Context) {
 	paused := false
 	for !p.stopping(pollCtx) {
 		// Backpressure: wait until fewer than MaxInFlight records are outstanding.
-		full := func() bool { return p.outstanding < p.cfg.MaxInFlight }
+		hasRoom := func() bool { return p.outstanding < p.cfg.MaxInFlight }
 		p.mu.Lock()
-		isFull := !full()
+		full := !hasRoom()
 		p.mu.Unlock()
-		if isFull {
+		if full {
 			if !paused {
 				p.cl.PauseFetchTopics(p.inputs...)
 				paused = true
@@ -394,7 +397,7 @@ func (p *Processor) poll(ctx context.Context) {
 					p.m.Paused.Set(1)
 				}
 			}
-			if !p.waitUntil(pollCtx, full) {
+			if !p.waitUntil(pollCtx, hasRoom) {
 				break
 			}
 		}
