@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"time"
 )
 
@@ -34,10 +35,10 @@ type Event struct {
 	WindowStartNs int64       // Unix ns of the decision window's start
 	WindowEndNs   int64       // Unix ns of its end, >= WindowStartNs
 	Score         float64     // aggregated anomaly score, higher is more anomalous
-	Threshold     float64     // the model's learned threshold, > 0
+	Threshold     float64     // the model's learned threshold, finite and non-zero
 	ScoreType     string      // score definition, e.g. "mse", "elbo", "log-evidence"
 	ModelVersion  string      // version of the model that scored the window
-	Severity      float64     // Score / Threshold (> 1 means above threshold)
+	Severity      float64     // Severity(Score, Threshold): > 1 means above threshold
 	Bands         []BandScore // top bands, most anomalous first, at most MaxBands
 	FeatureHash   string      // optional: feature configuration hash of the patches
 	Detector      string      // optional: detector instance (host, pod) that decided
@@ -68,18 +69,27 @@ func EventID(machine, sensor string, windowStartNs int64, modelVersion string) s
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
-// Complete sets e.EventID from its fields and e.Severity = Score/Threshold
-// (0 when Threshold is 0). Call it after filling the other fields.
+// Severity returns how far score is past threshold as a ratio:
+// 1 + (score − threshold)/|threshold|. For a positive threshold this is
+// score/threshold; for a negative one (e.g. a negated log-evidence) it still
+// exceeds 1 exactly when score > threshold. It is ±Inf or NaN for a zero
+// threshold, which Validate rejects.
+func Severity(score, threshold float64) float64 {
+	if threshold > 0 {
+		return score / threshold
+	}
+	return 1 + (score-threshold)/math.Abs(threshold)
+}
+
+// Complete sets e.EventID from its fields and e.Severity = Severity(Score,
+// Threshold). Call it after filling the other fields.
 func (e *Event) Complete() {
 	e.EventID = EventID(e.Machine, e.Sensor, e.WindowStartNs, e.ModelVersion)
-	e.Severity = 0
-	if e.Threshold != 0 {
-		e.Severity = e.Score / e.Threshold
-	}
+	e.Severity = Severity(e.Score, e.Threshold)
 }
 
 // Validate checks e: a non-empty machine, strings within MaxStringLen, an
-// ordered window, finite score and severity, a positive finite threshold,
+// ordered window, finite score and severity, a finite non-zero threshold,
 // at most MaxBands finite bands and an EventID equal to EventID(...) of its
 // fields. The error wraps ErrEvent, ErrMachine, ErrNonFinite or ErrEventID.
 func (e *Event) Validate() error {
@@ -116,8 +126,8 @@ func checkDecision(machine, sensor, scoreType, modelVersion string, start, end i
 		return errf(ErrEvent, "event: window ends (%d) before it starts (%d)", end, start)
 	case !finite64(score) || !finite64(threshold) || !finite64(severity):
 		return errf(ErrNonFinite, "event: score %v, threshold %v, severity %v", score, threshold, severity)
-	case threshold <= 0:
-		return errf(ErrEvent, "event: threshold %v is not positive", threshold)
+	case threshold == 0:
+		return errf(ErrEvent, "event: threshold is 0 (severity undefined)")
 	}
 	return nil
 }
@@ -267,14 +277,14 @@ type Score struct {
 	Threshold     float64 `json:"threshold"`
 	ScoreType     string  `json:"score_type"`
 	ModelVersion  string  `json:"model_version"`
-	Severity      float64 `json:"severity"`          // Score / Threshold
+	Severity      float64 `json:"severity"`          // Severity(Score, Threshold)
 	Anomalous     bool    `json:"anomalous"`         // the decision after persistence
 	Patches       int     `json:"patches,omitempty"` // patches aggregated
 	EventID       string  `json:"event_id,omitempty"`
 }
 
 // Validate checks s like Event.Validate (machine, strings, window order,
-// finite numbers, positive threshold); when EventID is set it must match.
+// finite numbers, non-zero threshold); when EventID is set it must match.
 func (s *Score) Validate() error {
 	if err := checkDecision(s.Machine, s.Sensor, s.ScoreType, s.ModelVersion, s.WindowStartNs, s.WindowEndNs, s.Score, s.Threshold, s.Severity); err != nil {
 		return err

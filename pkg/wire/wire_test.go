@@ -312,6 +312,19 @@ func TestEventRoundTrip(t *testing.T) {
 	}
 }
 
+func TestSeverity(t *testing.T) {
+	for _, c := range []struct{ s, th, want float64 }{
+		{12.5, 5, 2.5},   // positive threshold: score/threshold
+		{5, 5, 1},        // at threshold
+		{-90, -100, 1.1}, // negative threshold (negated log-evidence): 10 above a 100-wide threshold
+		{-110, -100, 0.9},
+	} {
+		if got := Severity(c.s, c.th); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Severity(%v, %v) = %v, want %v", c.s, c.th, got, c.want)
+		}
+	}
+}
+
 func TestEventID(t *testing.T) {
 	a := EventID("m", "s", 1, "v1")
 	if len(a) != 32 || a != EventID("m", "s", 1, "v1") {
@@ -337,7 +350,7 @@ func TestEventBad(t *testing.T) {
 		{"tampered id", rep(`"event_id":"`, `"event_id":"0`), ErrEventID},
 		{"tampered start", rep(`"window_start_ns":1700000000000000000`, `"window_start_ns":1700000000000000001`), ErrJSON},
 		{"empty machine", rep(`"machine":"pump-7"`, `"machine":""`), ErrMachine},
-		{"zero threshold", rep(`"threshold":5`, `"threshold":0`), ErrEvent},
+		{"zero threshold", rep(`"threshold":5`, `"threshold":0`), ErrEvent}, // severity undefined
 		{"bad time", rep(`"window_end":"2023`, `"window_end":"x2023`), ErrJSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
