@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/mhmstream/mhm/internal/cli"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/stream/localbroker"
 )
 
-const brokerSynopsis = `usage: mhm broker [flags]
-
-Runs an embedded Kafka-protocol broker (franz-go's kfake) on a loopback
+const brokerHelp = `Runs an embedded Kafka-protocol broker (franz-go's kfake) on a loopback
 address and creates the mhm topics (mhm.models compacted), so that ingest,
 spectro and detect can run as separate processes on one machine.
 
@@ -23,8 +19,7 @@ demos only; deploy against Apache Kafka (see docker-compose.yml).
 Stops on SIGINT or SIGTERM.`
 
 func runBroker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mhm broker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("mhm broker", "mhm broker [flags]", brokerHelp, stderr)
 	addr := fs.String("addr", "127.0.0.1:9092", "loopback `host:port` to listen on (port 0: any free port)")
 	parts := fs.Int("partitions", 6, "partitions per topic")
 	topics := stream.DefaultTopics()
@@ -34,22 +29,15 @@ func runBroker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&topics.Scores, "topic-scores", topics.Scores, "scores topic (empty: not created)")
 	fs.StringVar(&topics.DLQ, "topic-dlq", topics.DLQ, "dead-letter topic")
 	fs.StringVar(&topics.Models, "topic-models", topics.Models, "compacted models topic")
-	stream.SetUsage(fs, brokerSynopsis)
-	if err := stream.ParseFlags(fs, args, os.LookupEnv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		if errors.Is(err, stream.ErrConfig) {
-			return err
-		}
-		return errUsage
+	fs.BindAllEnv()
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "mhm broker: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		return fmt.Errorf("%w: unexpected arguments %q", cli.ErrUsage, fs.Args())
 	}
 	if *parts < 1 || *parts > 10000 {
-		return fmt.Errorf("-partitions %d: want 1 to 10000", *parts)
+		return fmt.Errorf("%w: --partitions %d: want 1 to 10000", cli.ErrUsage, *parts)
 	}
 	b, err := localbroker.Start(ctx, localbroker.Config{Addr: *addr, Partitions: int32(*parts), Topics: topics})
 	if err != nil {

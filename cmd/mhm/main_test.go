@@ -34,7 +34,7 @@ func TestHelp(t *testing.T) {
 		!strings.Contains(errb.String(), "IN MEMORY") && !strings.Contains(errb.String(), "in memory") {
 		t.Fatalf("mhm broker -help: code %d, %q", code, errb.String())
 	}
-	if !strings.Contains(errb.String(), "[MHM_PARTITIONS]") {
+	if !strings.Contains(errb.String(), "env MHM_PARTITIONS") {
 		t.Fatalf("broker help does not name the env variables: %q", errb.String())
 	}
 	if code := run(context.Background(), []string{"nope"}, &out, &errb); code != 2 {

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -112,7 +110,8 @@ func (l listFlag) Set(s string) error {
 // RegisterFlags registers every field of c on fs, with c's current values
 // as the defaults (so a worker sets its own defaults, such as Group and
 // HTTPAddr, before calling it). Each flag NAME also reads the environment
-// variable MHM_NAME (upper case, '-' → '_') when parsed with ParseFlags.
+// variable MHM_NAME (upper case, '-' → '_') when the worker binds it with
+// internal/cli's FlagSet.BindAllEnv.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(listFlag{&c.Brokers}, "brokers", "comma-separated seed brokers `host:port,...`")
 	fs.StringVar(&c.ClientID, "client-id", c.ClientID, "Kafka client id")
@@ -138,65 +137,6 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "budget to drain, flush and commit on SIGINT/SIGTERM")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen `address` for /metrics, /healthz, /readyz (empty: off)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: trace, debug, info, warn, error")
-}
-
-// EnvName returns the environment variable that backs flag name:
-// "MHM_" + upper(name) with '-' replaced by '_' ("tls-ca" → "MHM_TLS_CA").
-func EnvName(name string) string {
-	return "MHM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-}
-
-// ParseFlags sets every flag of fs that has an environment variable
-// (EnvName) from lookup, then parses args, so a command-line flag beats the
-// environment, which beats the default. A bad environment value is an
-// error naming the variable. lookup is usually os.LookupEnv.
-func ParseFlags(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) error {
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if err != nil || lookup == nil {
-			return
-		}
-		if v, ok := lookup(EnvName(f.Name)); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%w: %s=%q: %v", ErrConfig, EnvName(f.Name), v, e)
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return fs.Parse(args)
-}
-
-// SetUsage sets fs.Usage to print synopsis and then every flag with its
-// default and its MHM_* environment variable.
-func SetUsage(fs *flag.FlagSet, synopsis string) {
-	fs.Usage = func() {
-		PrintUsage(fs.Output(), fs, synopsis)
-	}
-}
-
-// PrintUsage writes synopsis and every flag of fs, with its environment
-// variable, to w.
-func PrintUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
-	fmt.Fprintln(w, strings.TrimRight(synopsis, "\n"))
-	fmt.Fprintln(w, "\nFlags (each also read from the environment variable shown):")
-	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	sort.Strings(names)
-	for _, n := range names {
-		f := fs.Lookup(n)
-		arg, usage := flag.UnquoteUsage(f)
-		head := "  -" + n
-		if arg != "" {
-			head += " " + arg
-		}
-		fmt.Fprintf(w, "%s    [%s]\n    \t%s", head, EnvName(n), strings.ReplaceAll(usage, "\n", "\n    \t"))
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			fmt.Fprintf(w, " (default %q)", f.DefValue)
-		}
-		fmt.Fprintln(w)
-	}
 }
 
 // Validate checks c and returns an error wrapping ErrConfig, or nil.

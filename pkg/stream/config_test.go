@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
+	"github.com/mhmstream/mhm/internal/cli"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,20 +23,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func env(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
-
 func TestFlagsEnvPrecedence(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Group = "mhm-spectro"
-	fs := flag.NewFlagSet("spectro", flag.ContinueOnError)
-	cfg.RegisterFlags(fs)
-	err := ParseFlags(fs, []string{"-group", "from-flag", "-max-in-flight", "7"}, env(map[string]string{
+	for k, v := range map[string]string{
 		"MHM_BROKERS": "a:1, b:2", "MHM_GROUP": "from-env", "MHM_TLS_CA": "/ca.pem",
 		"MHM_SASL_MECHANISM": "SCRAM-SHA-512", "MHM_SHUTDOWN_TIMEOUT": "5s", "MHM_MAX_IN_FLIGHT": "3",
-	}))
-	if err != nil {
+	} {
+		t.Setenv(k, v)
+	}
+	cfg := DefaultConfig()
+	cfg.Group = "mhm-spectro"
+	fs := cli.NewFlagSet("spectro", "spectro run [flags]", "", io.Discard)
+	cfg.RegisterFlags(fs.FlagSet)
+	fs.BindAllEnv()
+	if err := fs.Parse([]string{"-group", "from-flag", "-max-in-flight", "7"}); err != nil {
 		t.Fatal(err)
 	}
 	switch {
@@ -51,23 +50,12 @@ func TestFlagsEnvPrecedence(t *testing.T) {
 	case cfg.Topics != DefaultTopics() || cfg.LogLevel != "info":
 		t.Errorf("defaults lost: %+v", cfg)
 	}
-	bad := flag.NewFlagSet("x", flag.ContinueOnError)
-	c2 := DefaultConfig()
-	c2.RegisterFlags(bad)
-	if err := ParseFlags(bad, nil, env(map[string]string{"MHM_MAX_IN_FLIGHT": "many"})); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "MHM_MAX_IN_FLIGHT") {
-		t.Fatalf("bad env value: error %v should name MHM_MAX_IN_FLIGHT", err)
-	}
-}
-
-func TestUsageNamesEnv(t *testing.T) {
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("w", flag.ContinueOnError)
-	cfg.RegisterFlags(fs)
-	var b bytes.Buffer
-	PrintUsage(&b, fs, "usage: w [flags]")
-	for _, want := range []string{"usage: w [flags]", "-brokers host:port,...", "[MHM_BROKERS]", "[MHM_TLS_CA]", "[MHM_SASL_MECHANISM]", "[MHM_TOPIC_DLQ]", `(default "mhm.raw")`} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("usage lacks %q:\n%s", want, b.String())
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	fs.Usage()
+	for _, want := range []string{"-brokers host:port,...", "env MHM_BROKERS", "env MHM_TLS_CA", "env MHM_SASL_MECHANISM", "env MHM_TOPIC_DLQ", `(default "mhm.raw")`} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, help.String())
 		}
 	}
 }

@@ -9,9 +9,10 @@
 //
 //	cfg := stream.DefaultConfig()
 //	cfg.Group = "mhm-spectro"
-//	fs := flag.NewFlagSet("spectro", flag.ContinueOnError)
-//	cfg.RegisterFlags(fs)
-//	if err := stream.ParseFlags(fs, os.Args[1:], os.LookupEnv); err != nil { ... }
+//	fs := cli.NewFlagSet("spectro run", usage, help, os.Stderr) // internal/cli
+//	cfg.RegisterFlags(fs.FlagSet)
+//	fs.BindAllEnv() // every flag NAME falls back to MHM_NAME
+//	if err := fs.Parse(args); err != nil { ... }
 //	log, _ := stream.NewLogger(os.Stderr, cfg.LogLevel)
 //	reg := prometheus.NewRegistry()
 //	p, err := stream.NewProcessor(stream.ProcessorConfig{
