@@ -1,0 +1,87 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// dcaseNet is the DCASE 2020 Task 2 baseline autoencoder:
+// 640 → 128 → 128 → 128 → 128 → 8 → 128 → 128 → 128 → 128 → 640, every
+// hidden Dense followed by BatchNorm1d and ReLU, linear output
+// (/work/shared/bench/dcase_ae.py, model()).
+func dcaseNet(rng *rand.Rand) *Sequential {
+	sizes := []int{640, 128, 128, 128, 128, 8, 128, 128, 128, 128, 640}
+	var layers []Layer
+	for i := 0; i+1 < len(sizes); i++ {
+		layers = append(layers, NewDense(sizes[i], sizes[i+1], rng))
+		if i+2 < len(sizes) {
+			layers = append(layers, NewBatchNorm1D(sizes[i+1]), NewReLU())
+		}
+	}
+	return NewSequential(layers...)
+}
+
+// BenchmarkDCASETrain measures one training step of the DCASE baseline on a
+// batch of 512 synthetic vectors: forward, MSE, backward, Adam(1e-3).
+// Run with `go test -run '^$' -bench DCASE -cpu 1,2 ./pkg/nn/`.
+func BenchmarkDCASETrain(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	net := dcaseNet(rng)
+	const batch = 512
+	x := NewTensor(batch, Shape{640})
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	m := NewLossModel(net, MSE)
+	opt := NewAdam(net.Params(), 1e-3)
+	m.Step(x, Tensor{}, true)
+	opt.Step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.Step(x, Tensor{}, true)
+		opt.Step()
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "vectors/s")
+}
+
+// BenchmarkDCASEInfer measures inference (Forward in inference mode) of the
+// DCASE baseline at batch sizes 1, 64 and 4096.
+func BenchmarkDCASEInfer(b *testing.B) {
+	for _, batch := range []int{1, 64, 4096} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			net := dcaseNet(rng)
+			x := NewTensor(batch, Shape{640})
+			for i := range x.Data {
+				x.Data[i] = float32(rng.NormFloat64())
+			}
+			net.Forward(x, false)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				net.Forward(x, false)
+			}
+			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "vectors/s")
+		})
+	}
+}
+
+// BenchmarkConv2DStep measures a training step (forward, backward with dx)
+// of a 3×3 stride-1 Conv2D 8→16 channels on 32×64 patches, batch 32.
+func BenchmarkConv2DStep(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	c := NewConv2D(8, 16, Square(3, 1, 1), rng)
+	x := randTensor(rng, 32, Shape{8, 32, 64})
+	y := c.Forward(x, true)
+	dy := NewTensor(y.N, y.Shape)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c.Forward(x, true)
+		c.Backward(dy)
+	}
+	flops := 3 * 2 * float64(32*16*8*9*32*64)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
