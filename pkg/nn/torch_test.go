@@ -16,8 +16,8 @@ type torchRef struct {
 	Conv2D, ConvT2D, Conv1D, ConvT1D convRef
 	BN1D, BN2D                       bnRef
 	Optim                            struct {
-		P0, Grads                                         []float64
-		Adam, AdamL2, AdamW, SGD, SGDMom, SGDNesterov     [][]float64
+		P0, Grads                                     []float64
+		Adam, AdamL2, AdamW, SGD, SGDMom, SGDNesterov [][]float64
 	}
 	Clip struct {
 		Grads   [][]float64
