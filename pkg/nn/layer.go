@@ -246,3 +246,32 @@ func NumParams(params []Param) int {
 	}
 	return n
 }
+
+// CollectParams returns the parameters of several layers (say a VAE's
+// encoder, heads and decoder) as one list, named "i.name" with i the
+// position in layers, in the order Save writes them. It allocates the list.
+func CollectParams(layers ...Layer) []Param {
+	var ps []Param
+	for i, l := range layers {
+		for _, p := range l.Params() {
+			p.Name = fmt.Sprintf("%d.%s", i, p.Name)
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// CollectState returns the non-trainable state of those layers that are
+// Stateful, named "i.name" like CollectParams.
+func CollectState(layers ...Layer) []Param {
+	var ps []Param
+	for i, l := range layers {
+		if s, ok := l.(Stateful); ok {
+			for _, p := range s.State() {
+				p.Name = fmt.Sprintf("%d.%s", i, p.Name)
+				ps = append(ps, p)
+			}
+		}
+	}
+	return ps
+}

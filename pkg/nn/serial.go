@@ -139,7 +139,7 @@ func Load(r io.Reader, layers ...Layer) error {
 	return nil
 }
 
-// tensors lists the Params and State of layers with "i." name prefixes.
+// tensors lists the Params then the State of each layer, named "i.name".
 func tensors(layers []Layer) []Param {
 	var ts []Param
 	for i, l := range layers {
