@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -47,12 +46,21 @@ func BenchmarkDCASETrain(b *testing.B) {
 }
 
 // BenchmarkDCASEInfer measures inference (Forward in inference mode) of the
-// DCASE baseline at batch sizes 1, 64 and 4096.
+// DCASE baseline at batch sizes 1, 64 and 4096, as built and after Fold.
 func BenchmarkDCASEInfer(b *testing.B) {
-	for _, batch := range []int{1, 64, 4096} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		batch int
+		fold  bool
+	}{{"batch=1", 1, false}, {"batch=64", 64, false}, {"batch=4096", 4096, false},
+		{"folded/batch=1", 1, true}, {"folded/batch=64", 64, true}, {"folded/batch=4096", 4096, true}} {
+		batch := c.batch
+		b.Run(c.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
 			net := dcaseNet(rng)
+			if c.fold {
+				net = Fold(net)
+			}
 			x := NewTensor(batch, Shape{640})
 			for i := range x.Data {
 				x.Data[i] = float32(rng.NormFloat64())
