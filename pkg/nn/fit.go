@@ -162,7 +162,8 @@ type History struct {
 // batches of BatchSize. The steady-state step allocates nothing in Fit
 // itself. It returns ErrNoData without training rows, ErrNonFinite
 // (wrapped, with the epoch) when a loss is NaN or ±Inf, and OnEpoch's
-// error. It panics if y has a different number of rows than x.
+// error. It panics if y has a different number of rows than x, or ValY
+// is missing (given) when y is given (missing).
 func Fit(m Model, opt Optimizer, x, y Tensor, cfg *FitConfig) (*History, error) {
 	var c FitConfig
 	if cfg != nil {
@@ -178,6 +179,9 @@ func Fit(m Model, opt Optimizer, x, y Tensor, cfg *FitConfig) (*History, error) 
 		panic(fmt.Sprintf("nn: Fit: x has %d rows, y %d", x.N, y.N))
 	}
 	hasY := y.N > 0
+	if c.ValX.N > 0 && hasY != (c.ValY.N > 0) || c.ValY.N > 0 && c.ValY.N != c.ValX.N {
+		panic(fmt.Sprintf("nn: Fit: ValX has %d rows and ValY %d; give ValY exactly when y is given", c.ValX.N, c.ValY.N))
+	}
 	trainX, trainY := x, y
 	valX, valY := c.ValX, c.ValY
 	if valX.N == 0 && c.ValFraction > 0 {
