@@ -81,14 +81,14 @@ func (m *LossModel) Step(x, y Tensor, train bool) float64 {
 	}
 	out := m.Net.Forward(x, train)
 	n := out.N * out.Shape.Size()
-	target := x.Data
+	tgt := x
 	if y.N > 0 {
-		target = y.Data
+		tgt = y
 	}
-	if len(target) < n {
-		panic(fmt.Sprintf("nn: LossModel: output has %d values, target %d", n, len(target)))
+	if tgt.N != out.N || tgt.Shape.Size() != out.Shape.Size() || len(tgt.Data) < n {
+		panic(fmt.Sprintf("nn: LossModel: output %d×%v, target %d×%v", out.N, out.Shape, tgt.N, tgt.Shape))
 	}
-	target = target[:n]
+	target := tgt.Data[:n]
 	if !train {
 		return loss(nil, out.Data[:n], target)
 	}

@@ -224,7 +224,7 @@ func TestFitCallbacksAndErrors(t *testing.T) {
 	// Non-finite data.
 	bad := NewTensor(10, Shape{4})
 	bad.Data[3] = float32(math.NaN())
-	if _, err := Fit(m, NewAdam(net.Params(), 1e-3), bad, Tensor{}, &FitConfig{Epochs: 1, BatchSize: 4}); !errors.Is(err, ErrNonFinite) {
+	if _, err := Fit(m, NewAdam(net.Params(), 1e-3), bad, NewTensor(10, Shape{2}), &FitConfig{Epochs: 1, BatchSize: 4}); !errors.Is(err, ErrNonFinite) {
 		t.Fatalf("NaN data: %v", err)
 	}
 	if _, err := Fit(m, NewAdam(net.Params(), 1e-3), Tensor{Shape: Shape{4}}, Tensor{}, nil); !errors.Is(err, ErrNoData) {
