@@ -177,6 +177,9 @@ func TestGradients(t *testing.T) {
 		{"Sequential/dense", func() Layer {
 			return NewSequential(NewDense(4, 6, rng), bnRand(6, rng), NewReLU(), NewDense(6, 3, rng), NewTanh())
 		}, 5, Shape{4}, true},
+		{"Sequential/flatten-first", func() Layer {
+			return NewSequential(NewFlatten(), NewDropout(0.2, rng), NewDense(6, 3, rng), NewSigmoid())
+		}, 2, Shape{2, 3}, false},
 		{"Sequential/conv", func() Layer {
 			return NewSequential(
 				NewConv2D(1, 2, Square(3, 2, 1), rng), bnRand(2, rng), NewELU(1),
