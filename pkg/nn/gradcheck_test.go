@@ -60,14 +60,18 @@ func gradErrors(l Layer, x Tensor, training bool, reset func()) []string {
 	for i := range r {
 		r[i] = float32(rng.NormFloat64())
 	}
+	var scale float64 // Σ|r·y|, the size of L's rounding error in float32 units
 	loss := func() float64 {
 		y := fwd()
-		var s float64
+		var s, a float64
 		for i, v := range y.Data[:len(r)] {
 			s += float64(v) * float64(r[i])
+			a += math.Abs(float64(v) * float64(r[i]))
 		}
+		scale = a
 		return s
 	}
+	loss()
 	params := l.Params()
 	ZeroGrad(params)
 	fwd()
@@ -86,16 +90,18 @@ func gradErrors(l Layer, x Tensor, training bool, reset func()) []string {
 			v[i] = old
 			num[i] = (lp - lm) / (2 * gcEps)
 		}
-		// Relative to the numerical gradient's norm, floored at 1e-3 per
-		// component so that gradients that are exactly zero in theory (a
-		// bias before BatchNorm) compare on an absolute scale.
+		// Relative to the numerical gradient's norm, floored at
+		// 1e-3·max(1, Σ|r·y|) per component so that gradients that are
+		// exactly zero in theory (a bias before BatchNorm) compare on an
+		// absolute scale above the finite difference's rounding noise,
+		// about 6e-8·Σ|r·y|/2ε = 3e-6·Σ|r·y|.
 		var dn, nn float64
 		for i, n := range num {
 			d := float64(analytic[i]) - n
 			dn += d * d
 			nn += n * n
 		}
-		floor := 1e-3 * math.Sqrt(float64(len(num)))
+		floor := 1e-3 * max(1, scale) * math.Sqrt(float64(len(num)))
 		if rel := math.Sqrt(dn) / max(math.Sqrt(nn), floor); rel > gcTol {
 			errs = append(errs, fmt.Sprintf("%s: relative error %.3g > %g\nanalytic %v\nnumeric  %v", name, rel, gcTol, analytic, num))
 		}
