@@ -1,32 +1,68 @@
-# mhm: make demo runs the pipeline on an embedded default, make test runs the tests.
+# mhm: `make demo` runs the pipeline on an embedded default, `make test` runs the tests.
 GO      ?= go
+PYTHON  ?= /usr/bin/python3
 BIN     := bin
 PKGS    := ./...
+# Packages with goroutines of their own: tested again under the race detector.
+RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/...
 
-.PHONY: all build test test-race bench lint demo clean tidy
+.PHONY: all build test test-race test-noasm bench bench-stft bench-fft bench-nn bench-kafka \
+        lint fuzz golden demo clean help
 
 all: build
 
-build:
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+build: ## build every program into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-test:
+test: ## vet, the whole suite (shuffled), and the concurrent packages under -race
 	$(GO) vet $(PKGS)
 	$(GO) test -shuffle=on -timeout 15m $(PKGS)
+	$(GO) test -race -shuffle=on -timeout 10m $(RACE_PKGS)
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+test-race: ## the concurrent packages under the race detector
+	$(GO) test -race -shuffle=on $(RACE_PKGS)
 
-lint:
+bench: ## every Go benchmark, short
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
+
+bench-stft: ## the front end against scipy.signal.stft + numpy mel, same run
+	$(PYTHON) bench/stft_ref.py --go
+
+bench-fft: ## go-dsp against gonum against our FFT (separate module)
+	cd bench/fftcmp && $(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime 0.5s
+
+bench-nn: ## the DCASE network: ours (1 and 2 cores) against PyTorch (1 and 2 threads)
+	$(GO) test -run '^$$' -bench 'DCASE' -benchtime 3s -benchmem -cpu 1,2 ./pkg/nn/
+	$(PYTHON) pkg/nn/testdata/dcase_torch_bench.py --threads 1
+	$(PYTHON) pkg/nn/testdata/dcase_torch_bench.py --threads 2
+
+bench-kafka: ## franz-go against segmentio/kafka-go on the same kfake broker (separate module)
+	cd bench/kafkacmp && $(GO) run . -records 50000 -size 2600 -rounds 3
+
+lint: ## go vet, gofmt and go mod tidy leave nothing to change
 	$(GO) vet $(PKGS)
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
-	@cp go.mod /tmp/mhm.go.mod.bak; cp go.sum /tmp/mhm.go.sum.bak 2>/dev/null || true; \
-	$(GO) mod tidy; \
-	if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changed go.mod/go.sum"; git diff -- go.mod go.sum; exit 1; fi
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; test -z "$$out" || { echo "gofmt would change:"; echo "$$out"; exit 1; }
+	$(GO) mod tidy
+	@git diff --exit-code -- go.mod go.sum || { echo "go mod tidy changed go.mod/go.sum: commit the result"; exit 1; }
 
-demo: build
+fuzz: ## a short run of every decoder fuzzer
+	for t in FuzzRawFrame FuzzRawFrameJSON FuzzPatch FuzzEvent; do $(GO) test ./pkg/wire -run '^$$' -fuzz "^$$t$$" -fuzztime 20s || exit 1; done
+	$(GO) test ./pkg/model -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 20s
+	$(GO) test ./pkg/nn -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s
+
+golden: ## regenerate the reference files (needs Debian's python3-numpy, python3-scipy, python3-sklearn)
+	$(PYTHON) testdata/gen/stft_golden.py
+	$(PYTHON) testdata/gen/signal_gen.py
+	cd pkg/threshold && $(PYTHON) testdata/gen/threshold_golden.py
+	cd pkg/eval && $(PYTHON) testdata/gen/eval_golden.py
+	cd pkg/indicator && $(PYTHON) testdata/gen/indicator_golden.py
+
+demo: build ## the whole pipeline on an embedded broker and a simulated fleet
 	$(BIN)/mhm demo
 
-clean:
+clean: ## remove built programs
 	rm -rf $(BIN)
