@@ -364,8 +364,8 @@ func TestHarmonicClosedForm(t *testing.T) {
 		exactErr += math.Abs(-got[i]-lp) / float64(len(xs))
 	}
 	sort.Float64s(rhos)
-	t.Logf("harmonic, exact posterior samples, K=%d: mean |error| %.4f nats; ρ(x) median %.3f, mean %.3f, max %.1f (standard error sqrt(ρ/K): median %.4f, max %.4f nats)",
-		K, exactErr, rhos[len(rhos)/2], meanRho, rhos[len(rhos)-1], math.Sqrt(rhos[len(rhos)/2]/K), math.Sqrt(rhos[len(rhos)-1]/K))
+	t.Logf("harmonic, exact posterior samples, K=%d: acceptance %.4f, mean |error| %.4f nats; ρ(x) median %.3f, mean %.3f, max %.1f (standard error sqrt(ρ/K): median %.4f, max %.4f nats)",
+		K, e.AcceptanceRate(), exactErr, rhos[len(rhos)/2], meanRho, rhos[len(rhos)-1], math.Sqrt(rhos[len(rhos)/2]/K), math.Sqrt(rhos[len(rhos)-1]/K))
 
 	m = finite.model(t, perturbed)
 	for _, c := range []struct{ burn, thin int }{{100, 1}, {100, 5}} {

@@ -34,9 +34,9 @@ const (
 type Activation string
 
 const (
-	ReLU      Activation = "relu" // the default
-	LeakyReLU Activation = "leaky-relu"
-	ELU       Activation = "elu"
+	ReLU      Activation = "relu"       // max(0, x); the default
+	LeakyReLU Activation = "leaky-relu" // slope 0.01 below 0
+	ELU       Activation = "elu"        // α = 1
 	Tanh      Activation = "tanh"
 )
 
