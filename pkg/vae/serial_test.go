@@ -198,3 +198,36 @@ func TestGeometryCountsParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimatorsConcurrent scores with several Estimators of one model in
+// parallel goroutines (run with -race): they share no state, so each gives
+// the sequential result.
+func TestEstimatorsConcurrent(t *testing.T) {
+	m, x, bands := smallTrained(t, blobConfigs[0])
+	cfg := ScoreConfig{Type: LogEvidence, Samples: 8}
+	want := scoreWith(t, m, cfg, x, bands)
+	got := make([][]float64, 4)
+	done := make(chan struct{})
+	for g := range got {
+		e, err := m.NewScorer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			s := make([]float64, len(want))
+			for range 5 {
+				e.ScoreBands(s, nil, x, bands, len(want))
+			}
+			got[g] = s
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for g := range got {
+		if !reflect.DeepEqual(got[g], want) {
+			t.Errorf("goroutine %d: scores differ from the sequential ones", g)
+		}
+	}
+}
