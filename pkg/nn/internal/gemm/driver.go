@@ -1,0 +1,183 @@
+package gemm
+
+import "sync"
+
+// problem is one call's arguments, shared read-only by its workers.
+type problem struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	c              []float32
+	ldc            int
+	bias           []float32 // nil, or len >= n
+	act            Activation
+}
+
+// workspace holds one goroutine's packing buffers. Workspaces are kept on a
+// free list and reused, so a call allocates only when more goroutines run
+// products at once than ever before.
+type workspace struct {
+	a, b []float32
+	tile []float32 // one tile of C for partial-width edges
+}
+
+var (
+	wsMu   sync.Mutex
+	wsFree []*workspace
+)
+
+func getWorkspace(ks *kernelSet) *workspace {
+	wsMu.Lock()
+	var ws *workspace
+	if n := len(wsFree); n > 0 {
+		ws = wsFree[n-1]
+		wsFree[n-1] = nil
+		wsFree = wsFree[:n-1]
+	}
+	wsMu.Unlock()
+	if ws == nil {
+		ws = new(workspace)
+	}
+	ws.fit(ks)
+	return ws
+}
+
+func putWorkspace(ws *workspace) {
+	wsMu.Lock()
+	wsFree = append(wsFree, ws)
+	wsMu.Unlock()
+}
+
+// fit grows the buffers to the kernel set's block sizes.
+func (ws *workspace) fit(ks *kernelSet) {
+	if n := ks.mc * ks.kc; len(ws.a) < n {
+		ws.a = make([]float32, n)
+	}
+	if n := ks.kc * (ks.nc + ks.widths[0]); len(ws.b) < n {
+		ws.b = make([]float32, n)
+	}
+	if n := ks.mr * ks.widths[0]; len(ws.tile) < n {
+		ws.tile = make([]float32, n)
+	}
+}
+
+// run computes the block C[i0:i1, j0:j1] of the product with kernel set ks.
+// Operands are packed per (mc, kc, nc) block, except that op(A) is read in
+// place when it is not transposed (its rows are contiguous in k and stream
+// well) and op(B) is read in place when it is not transposed and the block
+// has a single row tile (each element of B is then used once, so packing
+// would only add a copy).
+func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
+	mr := ks.mr
+	packAOp := p.transA
+	packBOp := p.transB || i1-i0 > mr
+	relu := p.act == ReLU
+	for jc := j0; jc < j1; jc += ks.nc {
+		nc := min(ks.nc, j1-jc)
+		for pc := 0; pc < p.k; pc += ks.kc {
+			kc := min(ks.kc, p.k-pc)
+			beta, flags := float32(1), 0
+			if pc == 0 {
+				beta = p.beta
+				if beta == 0 {
+					flags |= flagBetaZero
+				}
+			}
+			last := pc+kc == p.k
+			if last && relu {
+				flags |= flagReLU
+			}
+			// Pack the B panel (or only its partial-width edge sliver).
+			if packBOp {
+				off := 0
+				for jr := 0; jr < nc; {
+					wi, _ := ks.width(nc - jr)
+					w := ks.widths[wi]
+					cols := min(w, nc-jr)
+					packB(ws.b[off:], w, p.transB, p.b, p.ldb, pc, jc+jr, kc, cols)
+					off += kc * w
+					jr += cols
+				}
+			}
+			for ic := i0; ic < i1; ic += ks.mc {
+				mc := min(ks.mc, i1-ic)
+				if packAOp {
+					packA(ws.a, mr, p.transA, p.a, p.lda, ic, pc, mc, kc)
+				}
+				off := 0
+				for jr := 0; jr < nc; {
+					wi, full := ks.width(nc - jr)
+					w := ks.widths[wi]
+					cols := min(w, nc-jr)
+					var bp *float32
+					rsb := w
+					switch {
+					case packBOp:
+						bp = &ws.b[off]
+						off += kc * w
+					case full:
+						bp = &p.b[pc*p.ldb+jc+jr]
+						rsb = p.ldb
+					default:
+						packB(ws.b, w, false, p.b, p.ldb, pc, jc+jr, kc, cols)
+						bp = &ws.b[0]
+					}
+					var bias *float32
+					tf := flags
+					if last && p.bias != nil {
+						bias = &p.bias[jc+jr]
+						tf |= flagBias
+					}
+					for ir := 0; ir < mc; ir += mr {
+						rows := min(mr, mc-ir)
+						var ap *float32
+						var rsa, csa int
+						switch {
+						case packAOp:
+							ap, rsa, csa = &ws.a[ir*kc], 1, mr
+						case p.transA:
+							ap, rsa, csa = &p.a[pc*p.lda+ic+ir], 1, p.lda
+						default:
+							ap, rsa, csa = &p.a[(ic+ir)*p.lda+pc], p.lda, 1
+						}
+						ci := (ic+ir)*p.ldc + jc + jr
+						kern := ks.kernelFor(rows, wi)
+						if full {
+							kern(kc, ap, rsa, csa, bp, rsb, &p.c[ci], p.ldc, p.alpha, beta, bias, tf)
+							continue
+						}
+						kern(kc, ap, rsa, csa, bp, rsb, &ws.tile[0], w, 1, 0, nil, flagBetaZero)
+						edge(ws.tile, w, p.c[ci:], p.ldc, rows, cols, p.alpha, beta, tf, p.bias[min(len(p.bias), jc+jr):])
+					}
+					jr += cols
+				}
+			}
+		}
+	}
+}
+
+// edge stores a partial tile t (rows×cols of stride ldt, holding the raw
+// products S) into C with the kernel contract's epilogue.
+func edge(t []float32, ldt int, c []float32, ldc, rows, cols int, alpha, beta float32, flags int, bias []float32) {
+	for i := 0; i < rows; i++ {
+		ti := t[i*ldt : i*ldt+cols]
+		ci := c[i*ldc : i*ldc+cols]
+		for j, s := range ti {
+			v := alpha * s
+			if flags&flagBetaZero == 0 {
+				v += beta * ci[j]
+			}
+			if flags&flagBias != 0 {
+				v += bias[j]
+			}
+			if flags&flagReLU != 0 && v < 0 {
+				v = 0
+			}
+			ci[j] = v
+		}
+	}
+}
