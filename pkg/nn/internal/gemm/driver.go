@@ -65,6 +65,23 @@ func (ws *workspace) fit(ks *kernelSet) {
 	}
 }
 
+// Packing thresholds (measured in docs/kernels.md). A transposed A is read
+// in place (one contiguous run of mr values per k step, which the hardware
+// prefetchers follow as well as a packed sliver) unless its leading
+// dimension is a multiple of 4 KiB, where every k step would fall in the
+// same L1 set, or packAMinSlivers slivers of B reuse it. A row-major B is
+// packed when at least packBMinTiles row tiles reuse each of its slivers;
+// fewer than that do not repay the copy.
+//
+// A*B^T with at most kernelSet.dotMaxM rows and k >= dotMinK goes to the
+// dot kernels instead: gathering B^T into slivers costs about a
+// nanosecond per element, more than the product when few rows reuse it.
+var (
+	packAMinSlivers = 1 << 30
+	packBMinTiles   = 4
+	dotMinK         = 32
+)
+
 // run computes the block C[i0:i1, j0:j1] of the product with kernel set ks.
 // Operands are packed per (mc, kc, nc) block, except that op(A) is read in
 // place when it is not transposed (its rows are contiguous in k and stream
@@ -72,9 +89,13 @@ func (ws *workspace) fit(ks *kernelSet) {
 // has a single row tile (each element of B is then used once, so packing
 // would only add a copy).
 func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
+	if ks.dot != nil && p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 && p.k >= dotMinK {
+		ks.runDot(p, ws, i0, i1, j0, j1)
+		return
+	}
 	mr := ks.mr
-	packAOp := p.transA
-	packBOp := p.transB || i1-i0 > mr
+	packAOp := p.transA && (ceilDiv(j1-j0, ks.widths[0]) >= packAMinSlivers || p.lda%1024 == 0)
+	packBOp := p.transB || ceilDiv(i1-i0, mr) >= packBMinTiles
 	relu := p.act == ReLU
 	for jc := j0; jc < j1; jc += ks.nc {
 		nc := min(ks.nc, j1-jc)
@@ -158,6 +179,48 @@ func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
 			}
 		}
 	}
+}
+
+// runDot computes C[i0:i1, j0:j1] of A*B^T with the dot kernels. The last
+// group of fewer than 4 columns is computed as the 4 columns ending at j1
+// (p.n >= 4, so they exist) into the tile buffer, and only its new columns
+// are stored.
+func (ks *kernelSet) runDot(p *problem, ws *workspace, i0, i1, j0, j1 int) {
+	flags := 0
+	if p.beta == 0 {
+		flags |= flagBetaZero
+	}
+	if p.act == ReLU {
+		flags |= flagReLU
+	}
+	maxRows := len(ks.dot)
+	for i := i0; i < i1; i += maxRows {
+		rows := min(maxRows, i1-i)
+		f := ks.dot[rows-1]
+		ap := &p.a[i*p.lda]
+		j := j0
+		for ; j+4 <= j1; j += 4 {
+			var bias *float32
+			tf := flags
+			if p.bias != nil {
+				bias = &p.bias[j]
+				tf |= flagBias
+			}
+			f(p.k, ap, p.lda, &p.b[j*p.ldb], p.ldb, &p.c[i*p.ldc+j], p.ldc, p.alpha, p.beta, bias, tf)
+		}
+		if j < j1 {
+			jj := j1 - 4
+			f(p.k, ap, p.lda, &p.b[jj*p.ldb], p.ldb, &ws.tile[0], 4, 1, 0, nil, flagBetaZero)
+			edge(ws.tile[j-jj:], 4, p.c[i*p.ldc+j:], p.ldc, rows, j1-j, p.alpha, p.beta, flags|boolFlag(p.bias != nil, flagBias), p.bias[min(len(p.bias), j):])
+		}
+	}
+}
+
+func boolFlag(b bool, f int) int {
+	if b {
+		return f
+	}
+	return 0
 }
 
 // edge stores a partial tile t (rows×cols of stride ldt, holding the raw

@@ -20,7 +20,9 @@ var avx2Kernels = &kernelSet{
 		{avx2_5x16, avx2_5x8},
 		{avx2_6x16, avx2_6x8},
 	},
-	mc: 144, kc: 256, nc: 2048,
+	dot:     []dotFunc{avx2_dot1x4, avx2_dot2x4, avx2_dot3x4},
+	dotMaxM: 64,
+	mc:      144, kc: 256, nc: 2048,
 }
 
 // hasAVX2 reports whether the CPU (and the OS) support the AVX2 kernels.

@@ -1911,6 +1911,411 @@ store:
 	VZEROUPPER
 	RET
 
+DATA masktab<>+0(SB)/4, $0xffffffff
+DATA masktab<>+4(SB)/4, $0xffffffff
+DATA masktab<>+8(SB)/4, $0xffffffff
+DATA masktab<>+12(SB)/4, $0xffffffff
+DATA masktab<>+16(SB)/4, $0xffffffff
+DATA masktab<>+20(SB)/4, $0xffffffff
+DATA masktab<>+24(SB)/4, $0xffffffff
+DATA masktab<>+28(SB)/4, $0xffffffff
+DATA masktab<>+32(SB)/4, $0x00000000
+DATA masktab<>+36(SB)/4, $0x00000000
+DATA masktab<>+40(SB)/4, $0x00000000
+DATA masktab<>+44(SB)/4, $0x00000000
+DATA masktab<>+48(SB)/4, $0x00000000
+DATA masktab<>+52(SB)/4, $0x00000000
+DATA masktab<>+56(SB)/4, $0x00000000
+DATA masktab<>+60(SB)/4, $0x00000000
+GLOBL masktab<>(SB), RODATA|NOPTR, $64
+
+// func avx2_dot1x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·avx2_dot1x4(SB), NOSPLIT, $0-80
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   ldb+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (SI)(SI*2), DX
+	ADDQ   BX, DX
+	MOVQ   AX, DI
+	SHRQ   $0x04, DI
+	JZ     tail8
+
+loop:
+	VMOVUPS     (CX), Y8
+	VMOVUPS     (BX), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VMOVUPS     (BX)(SI*1), Y9
+	VFMADD231PS Y9, Y8, Y1
+	VMOVUPS     (BX)(SI*2), Y9
+	VFMADD231PS Y9, Y8, Y2
+	VMOVUPS     (DX), Y9
+	VFMADD231PS Y9, Y8, Y3
+	VMOVUPS     32(CX), Y8
+	VMOVUPS     32(BX), Y9
+	VFMADD231PS Y9, Y8, Y4
+	VMOVUPS     32(BX)(SI*1), Y9
+	VFMADD231PS Y9, Y8, Y5
+	VMOVUPS     32(BX)(SI*2), Y9
+	VFMADD231PS Y9, Y8, Y6
+	VMOVUPS     32(DX), Y9
+	VFMADD231PS Y9, Y8, Y7
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, DX
+	DECQ        DI
+	JNZ         loop
+
+tail8:
+	TESTQ       $0x00000008, AX
+	JZ          tail
+	VMOVUPS     (CX), Y8
+	VMOVUPS     (BX), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VMOVUPS     (BX)(SI*1), Y9
+	VFMADD231PS Y9, Y8, Y1
+	VMOVUPS     (BX)(SI*2), Y9
+	VFMADD231PS Y9, Y8, Y2
+	VMOVUPS     (DX), Y9
+	VFMADD231PS Y9, Y8, Y3
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, DX
+
+tail:
+	ANDQ        $0x00000007, AX
+	JZ          reduce
+	MOVQ        $0x00000008, DI
+	SUBQ        AX, DI
+	LEAQ        masktab<>+0(SB), AX
+	VMOVUPS     (AX)(DI*4), Y10
+	VMASKMOVPS  (BX), Y10, Y9
+	VMASKMOVPS  (CX), Y10, Y8
+	VFMADD231PS Y9, Y8, Y0
+	VMASKMOVPS  (BX)(SI*1), Y10, Y9
+	VMASKMOVPS  (CX), Y10, Y8
+	VFMADD231PS Y9, Y8, Y1
+	VMASKMOVPS  (BX)(SI*2), Y10, Y9
+	VMASKMOVPS  (CX), Y10, Y8
+	VFMADD231PS Y9, Y8, Y2
+	VMASKMOVPS  (DX), Y10, Y9
+	VMASKMOVPS  (CX), Y10, Y8
+	VFMADD231PS Y9, Y8, Y3
+
+reduce:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         flags+72(FP), CX
+	VBROADCASTSS alpha+56(FP), X1
+	VMULPS       X1, X0, X0
+	TESTQ        $0x00000001, CX
+	JNZ          nobeta
+	VBROADCASTSS beta+60(FP), X1
+	VFMADD231PS  (AX), X1, X0
+
+nobeta:
+	TESTQ   $0x00000002, CX
+	JZ      nobias
+	MOVQ    bias+64(FP), DX
+	VMOVUPS (DX), X1
+	VADDPS  X1, X0, X0
+
+nobias:
+	TESTQ  $0x00000004, CX
+	JZ     store
+	VXORPS X1, X1, X1
+	VMAXPS X0, X1, X0
+
+store:
+	VMOVUPS X0, (AX)
+	VZEROUPPER
+	RET
+
+// func avx2_dot2x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·avx2_dot2x4(SB), NOSPLIT, $0-80
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   ldb+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (SI)(SI*2), DI
+	ADDQ   BX, DI
+	MOVQ   AX, R8
+	SHRQ   $0x03, R8
+	JZ     tail8
+
+loop:
+	VMOVUPS     (CX), Y8
+	VMOVUPS     (CX)(DX*1), Y9
+	VMOVUPS     (BX), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS     (BX)(SI*1), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y10, Y9, Y5
+	VMOVUPS     (BX)(SI*2), Y10
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y10, Y9, Y6
+	VMOVUPS     (DI), Y10
+	VFMADD231PS Y10, Y8, Y3
+	VFMADD231PS Y10, Y9, Y7
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, DI
+	DECQ        R8
+	JNZ         loop
+
+tail8:
+	ANDQ        $0x00000007, AX
+	JZ          reduce
+	MOVQ        $0x00000008, R8
+	SUBQ        AX, R8
+	LEAQ        masktab<>+0(SB), AX
+	VMOVUPS     (AX)(R8*4), Y9
+	VMASKMOVPS  (BX), Y9, Y10
+	VMASKMOVPS  (CX), Y9, Y8
+	VFMADD231PS Y10, Y8, Y0
+	VMASKMOVPS  (CX)(DX*1), Y9, Y8
+	VFMADD231PS Y10, Y8, Y4
+	VMASKMOVPS  (BX)(SI*1), Y9, Y10
+	VMASKMOVPS  (CX), Y9, Y8
+	VFMADD231PS Y10, Y8, Y1
+	VMASKMOVPS  (CX)(DX*1), Y9, Y8
+	VFMADD231PS Y10, Y8, Y5
+	VMASKMOVPS  (BX)(SI*2), Y9, Y10
+	VMASKMOVPS  (CX), Y9, Y8
+	VFMADD231PS Y10, Y8, Y2
+	VMASKMOVPS  (CX)(DX*1), Y9, Y8
+	VFMADD231PS Y10, Y8, Y6
+	VMASKMOVPS  (DI), Y9, Y10
+	VMASKMOVPS  (CX), Y9, Y8
+	VFMADD231PS Y10, Y8, Y3
+	VMASKMOVPS  (CX)(DX*1), Y9, Y8
+	VFMADD231PS Y10, Y8, Y7
+
+reduce:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      Y5, Y4, Y1
+	VHADDPS      Y7, Y6, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         flags+72(FP), DX
+	VBROADCASTSS alpha+56(FP), X2
+	VMULPS       X2, X0, X0
+	VMULPS       X2, X1, X1
+	TESTQ        $0x00000001, DX
+	JNZ          nobeta
+	VBROADCASTSS beta+60(FP), X2
+	VFMADD231PS  (AX), X2, X0
+	VFMADD231PS  (AX)(CX*1), X2, X1
+
+nobeta:
+	TESTQ   $0x00000002, DX
+	JZ      nobias
+	MOVQ    bias+64(FP), BX
+	VMOVUPS (BX), X2
+	VADDPS  X2, X0, X0
+	VADDPS  X2, X1, X1
+
+nobias:
+	TESTQ  $0x00000004, DX
+	JZ     store
+	VXORPS X2, X2, X2
+	VMAXPS X0, X2, X0
+	VMAXPS X1, X2, X1
+
+store:
+	VMOVUPS X0, (AX)
+	VMOVUPS X1, (AX)(CX*1)
+	VZEROUPPER
+	RET
+
+// func avx2_dot3x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·avx2_dot3x4(SB), NOSPLIT, $0-80
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   ldb+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (SI)(SI*2), DI
+	ADDQ   BX, DI
+	MOVQ   AX, R8
+	SHRQ   $0x03, R8
+	JZ     tail8
+
+loop:
+	VMOVUPS     (CX), Y12
+	VMOVUPS     (CX)(DX*1), Y13
+	VMOVUPS     (CX)(DX*2), Y14
+	VMOVUPS     (BX), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS     (BX)(SI*1), Y15
+	VFMADD231PS Y15, Y12, Y1
+	VFMADD231PS Y15, Y13, Y5
+	VFMADD231PS Y15, Y14, Y9
+	VMOVUPS     (BX)(SI*2), Y15
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y6
+	VFMADD231PS Y15, Y14, Y10
+	VMOVUPS     (DI), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, DI
+	DECQ        R8
+	JNZ         loop
+
+tail8:
+	ANDQ        $0x00000007, AX
+	JZ          reduce
+	MOVQ        $0x00000008, R8
+	SUBQ        AX, R8
+	LEAQ        masktab<>+0(SB), AX
+	VMOVUPS     (AX)(R8*4), Y13
+	VMASKMOVPS  (BX), Y13, Y15
+	VMASKMOVPS  (CX), Y13, Y12
+	VFMADD231PS Y15, Y12, Y0
+	VMASKMOVPS  (CX)(DX*1), Y13, Y12
+	VFMADD231PS Y15, Y12, Y4
+	VMASKMOVPS  (CX)(DX*2), Y13, Y12
+	VFMADD231PS Y15, Y12, Y8
+	VMASKMOVPS  (BX)(SI*1), Y13, Y15
+	VMASKMOVPS  (CX), Y13, Y12
+	VFMADD231PS Y15, Y12, Y1
+	VMASKMOVPS  (CX)(DX*1), Y13, Y12
+	VFMADD231PS Y15, Y12, Y5
+	VMASKMOVPS  (CX)(DX*2), Y13, Y12
+	VFMADD231PS Y15, Y12, Y9
+	VMASKMOVPS  (BX)(SI*2), Y13, Y15
+	VMASKMOVPS  (CX), Y13, Y12
+	VFMADD231PS Y15, Y12, Y2
+	VMASKMOVPS  (CX)(DX*1), Y13, Y12
+	VFMADD231PS Y15, Y12, Y6
+	VMASKMOVPS  (CX)(DX*2), Y13, Y12
+	VFMADD231PS Y15, Y12, Y10
+	VMASKMOVPS  (DI), Y13, Y15
+	VMASKMOVPS  (CX), Y13, Y12
+	VFMADD231PS Y15, Y12, Y3
+	VMASKMOVPS  (CX)(DX*1), Y13, Y12
+	VFMADD231PS Y15, Y12, Y7
+	VMASKMOVPS  (CX)(DX*2), Y13, Y12
+	VFMADD231PS Y15, Y12, Y11
+
+reduce:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      Y5, Y4, Y1
+	VHADDPS      Y7, Y6, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VHADDPS      Y9, Y8, Y2
+	VHADDPS      Y11, Y10, Y3
+	VHADDPS      Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X3, X2, X2
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         flags+72(FP), DX
+	VBROADCASTSS alpha+56(FP), X3
+	VMULPS       X3, X0, X0
+	VMULPS       X3, X1, X1
+	VMULPS       X3, X2, X2
+	TESTQ        $0x00000001, DX
+	JNZ          nobeta
+	VBROADCASTSS beta+60(FP), X3
+	VFMADD231PS  (AX), X3, X0
+	VFMADD231PS  (AX)(CX*1), X3, X1
+	VFMADD231PS  (AX)(CX*2), X3, X2
+
+nobeta:
+	TESTQ   $0x00000002, DX
+	JZ      nobias
+	MOVQ    bias+64(FP), BX
+	VMOVUPS (BX), X3
+	VADDPS  X3, X0, X0
+	VADDPS  X3, X1, X1
+	VADDPS  X3, X2, X2
+
+nobias:
+	TESTQ  $0x00000004, DX
+	JZ     store
+	VXORPS X3, X3, X3
+	VMAXPS X0, X3, X0
+	VMAXPS X1, X3, X1
+	VMAXPS X2, X3, X2
+
+store:
+	VMOVUPS X0, (AX)
+	VMOVUPS X1, (AX)(CX*1)
+	VMOVUPS X2, (AX)(CX*2)
+	VZEROUPPER
+	RET
+
 // func fmaPeakAVX2(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-8

@@ -64,5 +64,20 @@ func avx2_5x8(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *floa
 //go:noescape
 func avx2_6x8(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
 
+// avx2_dot1x4 computes a 1×4 tile of C = alpha*A*B^T + beta*C reading A and B in place; see kernel.go.
+//
+//go:noescape
+func avx2_dot1x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx2_dot2x4 computes a 2×4 tile of C = alpha*A*B^T + beta*C reading A and B in place; see kernel.go.
+//
+//go:noescape
+func avx2_dot2x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx2_dot3x4 computes a 3×4 tile of C = alpha*A*B^T + beta*C reading A and B in place; see kernel.go.
+//
+//go:noescape
+func avx2_dot3x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
 // fmaPeakAVX2 runs n iterations of 12 independent VFMADD231PS ymm (192 flops each).
 func fmaPeakAVX2(n int)

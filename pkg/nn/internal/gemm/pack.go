@@ -6,17 +6,33 @@ package gemm
 // sliver keeps the stride mr even when it has fewer rows (the kernel for the
 // shorter tile reads only its rows), so nothing is zero-filled.
 func packA(dst []float32, mr int, transA bool, a []float32, lda, i0, p0, mc, kc int) {
+	if transA {
+		// op(A)(i, p) = a[p*lda + i]: walk the rows of the stored A^T in
+		// order (one contiguous run of mc values per p) and scatter each
+		// run over the slivers.
+		for p := 0; p < kc; p++ {
+			src := a[(p0+p)*lda+i0:]
+			src = src[:mc]
+			s := 0
+			if mr == 6 {
+				for ; s+6 <= mc; s += 6 {
+					d := dst[s*kc+p*6:]
+					d = d[:6:6]
+					x := src[s : s+6 : s+6]
+					d[0], d[1], d[2], d[3], d[4], d[5] = x[0], x[1], x[2], x[3], x[4], x[5]
+				}
+			}
+			for ; s < mc; s += mr {
+				rows := min(mr, mc-s)
+				d := dst[s*kc+p*mr:]
+				copy(d[:rows], src[s:s+rows])
+			}
+		}
+		return
+	}
 	for s := 0; s < mc; s += mr {
 		rows := min(mr, mc-s)
 		d := dst[s*kc : s*kc+kc*mr]
-		if transA {
-			// op(A)(i, p) = a[p*lda + i]: each p is a contiguous run of rows.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i0+s:]
-				copy(d[p*mr:p*mr+rows], src[:rows])
-			}
-			continue
-		}
 		for i := 0; i < rows; i++ {
 			src := a[(i0+s+i)*lda+p0:]
 			src = src[:kc]

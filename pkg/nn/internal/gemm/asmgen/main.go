@@ -50,6 +50,10 @@ func main() {
 			kernel(avx2, mr, nv)
 		}
 	}
+	maskTable()
+	for mr := 1; mr <= 3; mr++ {
+		dot(mr)
+	}
 	peak()
 	Generate()
 }
@@ -270,4 +274,199 @@ func paramAddr(name string) Mem {
 		panic(err)
 	}
 	return p.Addr
+}
+
+var masktab Mem
+
+// maskTable emits 8 all-ones int32 followed by 8 zeros: the 8 int32 at
+// masktab+4*(8-r) select the first r lanes of a vector.
+func maskTable() {
+	masktab = GLOBL("masktab", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := U32(0)
+		if i < 8 {
+			v = U32(0xffffffff)
+		}
+		DATA(4*i, v)
+	}
+}
+
+// dot generates a kernel for an mr×4 tile of C = alpha*A*B^T + beta*C with
+// both operands read in place along k (A(i, p) = a[i*lda + p],
+// B^T(p, j) = b[j*ldb + p]): 8-wide partial dot products, a masked load for
+// the k remainder, a horizontal reduction to four sums per row, and the
+// kernel contract's epilogue on 4-wide vectors. It serves products with
+// few rows and a transposed B, where packing B would cost more than the
+// product itself.
+func dot(mr int) {
+	const nb = 4
+	name := fmt.Sprintf("avx2_dot%dx4", mr)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×4 tile of C = alpha*A*B^T + beta*C reading A and B in place; see kernel.go.", name, mr))
+	s := 1
+	if mr == 1 {
+		s = 2
+	}
+	acc := make([][][]VecVirtual, s)
+	for si := range acc {
+		acc[si] = make([][]VecVirtual, mr)
+		for i := range acc[si] {
+			acc[si][i] = make([]VecVirtual, nb)
+			for j := range acc[si][i] {
+				acc[si][i][j] = YMM()
+				VXORPS(acc[si][i][j], acc[si][i][j], acc[si][i][j])
+			}
+		}
+	}
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lda)
+	SHLQ(U8(2), ldb)
+	b3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, b3)
+	ADDQ(b, b3)
+	aAddr := func(i, disp int) Mem {
+		m := Mem{Base: a, Disp: disp}
+		if i > 0 {
+			m.Index, m.Scale = lda, uint8(i)
+		}
+		return m
+	}
+	bAddr := func(j, disp int) Mem {
+		if j == 3 {
+			return Mem{Base: b3, Disp: disp}
+		}
+		m := Mem{Base: b, Disp: disp}
+		if j > 0 {
+			m.Index, m.Scale = ldb, uint8(j)
+		}
+		return m
+	}
+	av := make([]VecVirtual, mr)
+	for i := range av {
+		av[i] = YMM()
+	}
+	bv := YMM()
+	step := func(set, disp int) {
+		for i := 0; i < mr; i++ {
+			VMOVUPS(aAddr(i, disp), av[i])
+		}
+		for j := 0; j < nb; j++ {
+			VMOVUPS(bAddr(j, disp), bv)
+			for i := 0; i < mr; i++ {
+				VFMADD231PS(bv, av[i], acc[set][i][j])
+			}
+		}
+	}
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(3+s-1), n)
+	JZ(LabelRef("tail8"))
+	Label("loop")
+	for si := 0; si < s; si++ {
+		step(si, 32*si)
+	}
+	ADDQ(U32(32*s), a)
+	ADDQ(U32(32*s), b)
+	ADDQ(U32(32*s), b3)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("tail8")
+	if s == 2 {
+		TESTQ(U32(8), k)
+		JZ(LabelRef("tail"))
+		step(0, 0)
+		ADDQ(U32(32), a)
+		ADDQ(U32(32), b)
+		ADDQ(U32(32), b3)
+	}
+	Label("tail")
+	ANDQ(U32(7), k)
+	JZ(LabelRef("reduce"))
+	// Masked loads of the last k%8 values: masked-off lanes read as zero
+	// and never fault, so no value past the end of a row is touched.
+	t := GP64()
+	MOVQ(U32(8), t)
+	SUBQ(k, t)
+	tab := GP64()
+	LEAQ(masktab, tab)
+	mask := YMM()
+	VMOVUPS(Mem{Base: tab, Index: t, Scale: 4}, mask)
+	for j := 0; j < nb; j++ {
+		VMASKMOVPS(bAddr(j, 0), mask, bv)
+		for i := 0; i < mr; i++ {
+			VMASKMOVPS(aAddr(i, 0), mask, av[0])
+			VFMADD231PS(bv, av[0], acc[0][i][j])
+		}
+	}
+	Label("reduce")
+	for si := 1; si < s; si++ {
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nb; j++ {
+				VADDPS(acc[si][i][j], acc[0][i][j], acc[0][i][j])
+			}
+		}
+	}
+	// Four 8-lane sums to one 4-lane vector per row:
+	// hadd(hadd(s0, s1), hadd(s2, s3)) holds the low and high halves of
+	// the four sums in its two 128-bit lanes.
+	r := make([]VecVirtual, mr)
+	for i := 0; i < mr; i++ {
+		h01, h23 := YMM(), YMM()
+		x := acc[0][i]
+		VHADDPS(x[1], x[0], h01)
+		VHADDPS(x[3], x[2], h23)
+		VHADDPS(h23, h01, h01)
+		hi := XMM()
+		VEXTRACTF128(U8(1), h01, hi)
+		r[i] = XMM()
+		VADDPS(hi, h01.AsX(), r[i])
+	}
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	cAddr := func(i int) Mem {
+		m := Mem{Base: c}
+		if i > 0 {
+			m.Index, m.Scale = ldc, uint8(i)
+		}
+		return m
+	}
+	flags := Load(Param("flags"), GP64())
+	v := XMM()
+	VBROADCASTSS(paramAddr("alpha"), v)
+	for i := 0; i < mr; i++ {
+		VMULPS(v, r[i], r[i])
+	}
+	TESTQ(U32(flagBetaZero), flags)
+	JNZ(LabelRef("nobeta"))
+	VBROADCASTSS(paramAddr("beta"), v)
+	for i := 0; i < mr; i++ {
+		VFMADD231PS(cAddr(i), v, r[i])
+	}
+	Label("nobeta")
+	TESTQ(U32(flagBias), flags)
+	JZ(LabelRef("nobias"))
+	bias := Load(Param("bias"), GP64())
+	VMOVUPS(Mem{Base: bias}, v)
+	for i := 0; i < mr; i++ {
+		VADDPS(v, r[i], r[i])
+	}
+	Label("nobias")
+	TESTQ(U32(flagReLU), flags)
+	JZ(LabelRef("store"))
+	VXORPS(v, v, v)
+	for i := 0; i < mr; i++ {
+		VMAXPS(r[i], v, r[i])
+	}
+	Label("store")
+	for i := 0; i < mr; i++ {
+		VMOVUPS(r[i], cAddr(i))
+	}
+	VZEROUPPER()
+	RET()
 }

@@ -1,0 +1,92 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadTime is the CPU time consumed by the calling OS thread, in seconds.
+func threadTime() float64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		panic(err)
+	}
+	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
+}
+
+// bestOf returns the fastest of rounds timings of reps calls of f, in
+// seconds of the calling thread's CPU time per call. CPU time and the
+// minimum both discount the other processes of a shared machine, which
+// only ever add time. Single-threaded products only (GOMAXPROCS=1).
+func bestOf(rounds, reps int, f func()) float64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	best := 1e9
+	for r := 0; r < rounds; r++ {
+		t0 := threadTime()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		best = min(best, (threadTime()-t0)/float64(reps))
+	}
+	return best
+}
+
+// TestTune prints the GFLOP/s of the DCASE shapes under the packing and
+// blocking alternatives that docs/kernels.md compares. It only runs with
+// GEMM_TUNE=1 (GEMM_TUNE=1 go test -run Tune -v ./pkg/nn/internal/gemm).
+func TestTune(t *testing.T) {
+	if os.Getenv("GEMM_TUNE") == "" {
+		t.Skip("set GEMM_TUNE=1 to run")
+	}
+	type knob struct {
+		name string
+		set  func()
+	}
+	defA, defB, defDot := packAMinSlivers, packBMinTiles, defaultKernels.dotMaxM
+	defer func() { packAMinSlivers, packBMinTiles, defaultKernels.dotMaxM = defA, defB, defDot }()
+	knobs := []knob{
+		{"default", func() {}},
+		{"packA-always", func() { packAMinSlivers = 0 }},
+		{"packB-from2tiles", func() { packBMinTiles = 2 }},
+		{"packB-from8tiles", func() { packBMinTiles = 8 }},
+		{"dot-off", func() { defaultKernels.dotMaxM = 0 }},
+		{"dot-to16", func() { defaultKernels.dotMaxM = 16 }},
+		{"dot-all", func() { defaultKernels.dotMaxM = 1 << 30 }},
+	}
+	shapes := dcaseShapes()
+	for _, m := range []int{2, 16, 32, 64, 128, 256} {
+		shapes = append(shapes, dcaseShape{fmt.Sprintf("AxBt/%dx128x640", m), false, true, m, 640, 128},
+			dcaseShape{fmt.Sprintf("AxBt/%dx640x128", m), false, true, m, 128, 640})
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range shapes {
+		ra, ca := s.m, s.k
+		if s.transA {
+			ra, ca = s.k, s.m
+		}
+		rb, cb := s.k, s.n
+		if s.transB {
+			rb, cb = s.n, s.k
+		}
+		a, b, c := randSlice(rng, ra*ca), randSlice(rng, rb*cb), randSlice(rng, s.m*s.n)
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		reps := max(1, int(4e6/flops))
+		line := fmt.Sprintf("%-26s", s.name)
+		for _, k := range knobs {
+			packAMinSlivers, packBMinTiles, defaultKernels.dotMaxM = defA, defB, defDot
+			k.set()
+			sec := bestOf(40, reps, func() {
+				sgemm(defaultKernels, s.transA, s.transB, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n, nil, Identity)
+			})
+			line += fmt.Sprintf(" %s=%.1f", k.name, flops/sec/1e9)
+		}
+		t.Log(line)
+	}
+}
