@@ -69,7 +69,7 @@ func (tc gemmCase) check(t *testing.T, ks *kernelSet, rng *rand.Rand) {
 	if tc.transB {
 		rb, cb = tc.n, tc.k
 	}
-	lda, ldb, ldc := ca+tc.padA, cb+tc.padB, tc.n+tc.padC
+	lda, ldb, ldc := max(1, ca+tc.padA), max(1, cb+tc.padB), max(1, tc.n+tc.padC)
 	a := randSlice(rng, max(0, (ra-1)*lda+ca))
 	b := randSlice(rng, max(0, (rb-1)*ldb+cb))
 	c := randSlice(rng, max(0, (tc.m-1)*ldc+tc.n))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,5 +89,38 @@ func TestTune(t *testing.T) {
 			line += fmt.Sprintf(" %s=%.1f", k.name, flops/sec/1e9)
 		}
 		t.Log(line)
+	}
+}
+
+// TestTuneParallel prints the wall-clock speed of products around the
+// parallel threshold with one goroutine and with GOMAXPROCS goroutines
+// (GEMM_TUNE=1 go test -run TuneParallel -v -cpu 2 ./pkg/nn/internal/gemm).
+func TestTuneParallel(t *testing.T) {
+	if os.Getenv("GEMM_TUNE") == "" {
+		t.Skip("set GEMM_TUNE=1 to run")
+	}
+	def := parallelFlops
+	defer func() { parallelFlops = def }()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range [][3]int{{512, 128, 2}, {512, 128, 4}, {512, 128, 8}, {512, 128, 16}, {512, 128, 32}, {512, 128, 64}, {128, 128, 128}, {64, 128, 128}, {32, 128, 128}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), randSlice(rng, m*n)
+		flops := 2 * float64(m*n*k)
+		reps := max(1, int(2e6/flops))
+		var res [2]float64
+		for i, pf := range []int{1 << 62, 1} {
+			parallelFlops = pf
+			best := 1e9
+			for r := 0; r < 60; r++ {
+				t0 := time.Now()
+				for i := 0; i < reps; i++ {
+					Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				}
+				best = min(best, time.Since(t0).Seconds()/float64(reps))
+			}
+			res[i] = flops / best / 1e9
+		}
+		t.Logf("%dx%dx%d (%.2f MFLOP): serial %.1f GFLOP/s, parallel(%d) %.1f GFLOP/s, speed-up %.2f",
+			m, n, k, flops/1e6, res[0], runtime.GOMAXPROCS(0), res[1], res[1]/res[0])
 	}
 }
