@@ -73,13 +73,12 @@ func (ws *workspace) fit(ks *kernelSet) {
 // packed when at least packBMinTiles row tiles reuse each of its slivers;
 // fewer than that do not repay the copy.
 //
-// A*B^T with at most kernelSet.dotMaxM rows and k >= dotMinK goes to the
-// dot kernels instead: gathering B^T into slivers costs about a
-// nanosecond per element, more than the product when few rows reuse it.
+// A*B^T with at most kernelSet.dotMaxM rows goes to the dot kernels
+// instead: gathering B^T into slivers costs about a nanosecond per
+// element, more than the product when few rows reuse it.
 var (
 	packAMinSlivers = 1 << 30
 	packBMinTiles   = 4
-	dotMinK         = 32
 )
 
 // run computes the block C[i0:i1, j0:j1] of the product with kernel set ks.
@@ -89,7 +88,7 @@ var (
 // has a single row tile (each element of B is then used once, so packing
 // would only add a copy).
 func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
-	if ks.dot != nil && p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 && p.k >= dotMinK {
+	if ks.dot != nil && p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 {
 		ks.runDot(p, ws, i0, i1, j0, j1)
 		return
 	}

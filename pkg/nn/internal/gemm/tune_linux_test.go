@@ -5,35 +5,39 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// threadTime is the CPU time consumed by the calling OS thread, in seconds.
-func threadTime() float64 {
+// cpuTime is the CPU time consumed by the process (all its threads), in
+// seconds. With GOMAXPROCS=1 it is the time of the product being measured
+// however the runtime moves goroutines between threads (gonum's SGEMM
+// starts goroutines of its own).
+func cpuTime() float64 {
 	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
 		panic(err)
 	}
 	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
 }
 
 // bestOf returns the fastest of rounds timings of reps calls of f, in
-// seconds of the calling thread's CPU time per call. CPU time and the
-// minimum both discount the other processes of a shared machine, which
-// only ever add time. Single-threaded products only (GOMAXPROCS=1).
+// seconds of the process's CPU time per call. CPU time and the minimum
+// both discount the other processes of a shared machine, which only ever
+// add time. Call it with GOMAXPROCS=1: it measures work, not wall time.
 func bestOf(rounds, reps int, f func()) float64 {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	best := 1e9
 	for r := 0; r < rounds; r++ {
-		t0 := threadTime()
+		t0 := cpuTime()
 		for i := 0; i < reps; i++ {
 			f()
 		}
-		best = min(best, (threadTime()-t0)/float64(reps))
+		best = min(best, (cpuTime()-t0)/float64(reps))
 	}
 	return best
 }
@@ -122,5 +126,82 @@ func TestTuneParallel(t *testing.T) {
 		}
 		t.Logf("%dx%dx%d (%.2f MFLOP): serial %.1f GFLOP/s, parallel(%d) %.1f GFLOP/s, speed-up %.2f",
 			m, n, k, flops/1e6, res[0], runtime.GOMAXPROCS(0), res[1], res[1]/res[0])
+	}
+}
+
+// TestFigures prints the table of docs/kernels.md: for each DCASE shape,
+// our single-core GFLOP/s and gonum's (thread CPU time, best of 25 rounds,
+// the two interleaved in the same run), their ratio and our share of the
+// measured FMA peak; then the wall-clock speed-up of GOMAXPROCS goroutines
+// over one (best of 25 rounds each), which needs an otherwise idle machine
+// to mean anything:
+//
+//	GEMM_TUNE=1 go test -run Figures -v -cpu 2 ./pkg/nn/internal/gemm
+func TestFigures(t *testing.T) {
+	if os.Getenv("GEMM_TUNE") == "" {
+		t.Skip("set GEMM_TUNE=1 to run")
+	}
+	var impl gonum.Implementation
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
+	peak := 0.0
+	runtime.GOMAXPROCS(1)
+	if fmaPeak(1) {
+		const iters = 1 << 12
+		peak = 192 * iters / bestOf(200, 1, func() { fmaPeak(iters) }) / 1e9
+	}
+	t.Logf("kernels %s, FMA peak %.1f GFLOP/s per core", defaultKernels.name, peak)
+	t.Logf("| product | m×n×k | ours | gonum | ratio | %% of peak | %d goroutines | speed-up |", procs)
+	t.Logf("|---|---|---:|---:|---:|---:|---:|---:|")
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range dcaseShapes() {
+		ra, ca := s.m, s.k
+		if s.transA {
+			ra, ca = s.k, s.m
+		}
+		rb, cb := s.k, s.n
+		if s.transB {
+			rb, cb = s.n, s.k
+		}
+		a, b, c := randSlice(rng, ra*ca), randSlice(rng, rb*cb), randSlice(rng, s.m*s.n)
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		reps := max(1, int(2e6/flops))
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if s.transA {
+			ta = blas.Trans
+		}
+		if s.transB {
+			tb = blas.Trans
+		}
+		ours := func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n) }
+		theirs := func() { impl.Sgemm(ta, tb, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n) }
+			runtime.GOMAXPROCS(1)
+		to, tg := 1e9, 1e9
+		for r := 0; r < 25; r++ {
+			to = min(to, bestOf(1, reps, ours))
+			tg = min(tg, bestOf(1, reps, theirs))
+		}
+		runtime.GOMAXPROCS(procs)
+		wall := func(p int) float64 {
+			runtime.GOMAXPROCS(p)
+			best := 1e9
+			for r := 0; r < 25; r++ {
+				t0 := time.Now()
+				for i := 0; i < reps; i++ {
+					ours()
+				}
+				best = min(best, time.Since(t0).Seconds()/float64(reps))
+			}
+			return best
+		}
+		w1, wp := wall(1), wall(procs)
+		runtime.GOMAXPROCS(procs)
+		pct := "n/a"
+		if peak > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*flops/to/1e9/peak)
+		}
+		name, _, _ := strings.Cut(s.name, "/")
+		t.Logf("| %s | %d×%d×%d | %.1f | %.2f | %.1f× | %s | %.1f | %.2f× |", name, s.m, s.n, s.k,
+			flops/to/1e9, flops/tg/1e9, tg/to, pct, flops/wp/1e9, w1/wp)
 	}
 }
