@@ -88,7 +88,7 @@ var (
 // has a single row tile (each element of B is then used once, so packing
 // would only add a copy).
 func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
-	if ks.dot != nil && p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 {
+	if p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 {
 		ks.runDot(p, ws, i0, i1, j0, j1)
 		return
 	}

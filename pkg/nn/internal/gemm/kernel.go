@@ -43,8 +43,8 @@ type kernelSet struct {
 	mr     int   // rows of the largest tile
 	widths []int // tile widths (columns), largest first; kern[mr-1][w] exists for each
 	kern   [][]kernelFunc
-	// dot[mr-1] are the dot kernels (nil in sets without them), used for
-	// op(A)*B^T with a row-major A of at most dotMaxM rows.
+	// dot[mr-1] are the dot kernels, used for A*B^T with a row-major A of
+	// at most dotMaxM rows.
 	dot     []dotFunc
 	dotMaxM int
 	// Cache blocking: an mc×kc block of A and a kc×nc panel of B are packed
@@ -77,7 +77,7 @@ var goKernels = newGoKernels()
 
 func newGoKernels() *kernelSet {
 	const mr, nr = 4, 4
-	ks := &kernelSet{name: "go", mr: mr, widths: []int{nr}, mc: 128, kc: 256, nc: 2048}
+	ks := &kernelSet{name: "go", mr: mr, widths: []int{nr}, mc: 128, kc: 256, nc: 2048, dotMaxM: 64}
 	ks.kern = make([][]kernelFunc, mr)
 	for i := range ks.kern {
 		rows := i + 1
@@ -85,7 +85,44 @@ func newGoKernels() *kernelSet {
 			kernelGo(rows, nr, kc, a, rsa, csa, b, rsb, c, ldc, alpha, beta, bias, flags)
 		}}
 	}
+	for rows := 1; rows <= 3; rows++ {
+		ks.dot = append(ks.dot, func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int) {
+			dotGo(rows, k, a, lda, b, ldb, c, ldc, alpha, beta, bias, flags)
+		})
+	}
 	return ks
+}
+
+// dotGo implements the dot-kernel contract (see dotFunc) in pure Go, with
+// four accumulators per row.
+func dotGo(mr, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int) {
+	for i := 0; i < mr; i++ {
+		ai := at(a, i*lda)
+		var s0, s1, s2, s3 float32
+		b0, b1, b2, b3 := b, at(b, ldb), at(b, 2*ldb), at(b, 3*ldb)
+		for p := 0; p < k; p++ {
+			x := *at(ai, p)
+			s0 += x * *at(b0, p)
+			s1 += x * *at(b1, p)
+			s2 += x * *at(b2, p)
+			s3 += x * *at(b3, p)
+		}
+		ci := at(c, i*ldc)
+		for j, sj := range [4]float32{s0, s1, s2, s3} {
+			v := alpha * sj
+			cij := at(ci, j)
+			if flags&flagBetaZero == 0 {
+				v += beta * *cij
+			}
+			if flags&flagBias != 0 {
+				v += *at(bias, j)
+			}
+			if flags&flagReLU != 0 && v < 0 {
+				v = 0
+			}
+			*cij = v
+		}
+	}
 }
 
 // at returns p[i] for a pointer into a float32 array.
@@ -124,6 +161,19 @@ func kernelGo(mr, nr, kc int, a *float32, rsa, csa int, b *float32, rsb int, c *
 			pa, pb = at(pa, csa), at(pb, rsb)
 		}
 		s = [4][4]float32{{s00, s01, s02, s03}, {s10, s11, s12, s13}, {s20, s21, s22, s23}, {s30, s31, s32, s33}}
+	} else if mr == 1 && nr == 4 {
+		// One row (batch-1 inference): four scalar accumulators.
+		var s0, s1, s2, s3 float32
+		pa, pb := a, b
+		for p := 0; p < kc; p++ {
+			a0 := *pa
+			s0 += a0 * *pb
+			s1 += a0 * *at(pb, 1)
+			s2 += a0 * *at(pb, 2)
+			s3 += a0 * *at(pb, 3)
+			pa, pb = at(pa, csa), at(pb, rsb)
+		}
+		s[0] = [4]float32{s0, s1, s2, s3}
 	} else {
 		pa, pb := a, b
 		for p := 0; p < kc; p++ {
