@@ -175,7 +175,7 @@ func TestFigures(t *testing.T) {
 		}
 		ours := func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n) }
 		theirs := func() { impl.Sgemm(ta, tb, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n) }
-			runtime.GOMAXPROCS(1)
+		runtime.GOMAXPROCS(1)
 		to, tg := 1e9, 1e9
 		for r := 0; r < 25; r++ {
 			to = min(to, bestOf(1, reps, ours))
