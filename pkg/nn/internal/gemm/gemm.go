@@ -1,6 +1,9 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Activation is an element-wise function applied by SgemmBias after the
 // bias.
@@ -24,10 +27,26 @@ func (a Activation) String() string {
 	return fmt.Sprintf("Activation(%d)", int(a))
 }
 
-// defaultKernels is the kernel set Sgemm uses: the fastest one the CPU
-// supports, chosen at start-up (see kernel_amd64.go); the pure-Go set under
-// -tags noasm or on other architectures.
-var defaultKernels = goKernels
+// Kernels returns the name of the kernel set Sgemm uses on this machine:
+// "avx512" or "avx2" (amd64 assembly, chosen at start-up from the CPU's
+// features and a self-check against a float64 reference) or "go" (the
+// pure-Go kernels: other architectures, -tags noasm, or an assembly set
+// that failed its self-check).
+func Kernels() string { return kernels().name }
+
+var (
+	chooseOnce sync.Once
+	chosen     *kernelSet
+)
+
+// kernels returns the kernel set Sgemm uses: the fastest one the CPU
+// supports that passes its self-check, chosen at the first product (see
+// chooseKernels in kernel_amd64.go); the pure-Go set under -tags noasm or
+// on other architectures.
+func kernels() *kernelSet {
+	chooseOnce.Do(func() { chosen = chooseKernels() })
+	return chosen
+}
 
 // Sgemm computes
 //
@@ -45,7 +64,7 @@ var defaultKernels = goKernels
 // negative, a leading dimension is too small or a slice is too short for its
 // shape.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(defaultKernels, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, Identity)
+	sgemm(kernels(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, Identity)
 }
 
 // SgemmBias computes
@@ -65,7 +84,7 @@ func SgemmBias(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	if act != Identity && act != ReLU {
 		panic(fmt.Sprintf("gemm: unknown activation %d", int(act)))
 	}
-	sgemm(defaultKernels, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act)
+	sgemm(kernels(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act)
 }
 
 func sgemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, act Activation) {
@@ -88,6 +107,27 @@ func sgemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []f
 			parallel(ks, &p, t)
 			return
 		}
+	}
+	ws := getWorkspace(ks)
+	ks.run(&p, ws, 0, m, 0, n)
+	putWorkspace(ws)
+}
+
+// sgemmSerial is sgemm on the calling goroutine only.
+func sgemmSerial(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, act Activation) {
+	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scale(m, n, beta, c, ldc, bias, act)
+		return
+	}
+	p := problem{
+		transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+		bias: bias, act: act,
 	}
 	ws := getWorkspace(ks)
 	ks.run(&p, ws, 0, m, 0, n)

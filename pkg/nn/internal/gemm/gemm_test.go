@@ -13,8 +13,8 @@ import (
 // block boundary (mc, kc, nc) of the driver.
 func kernelSets() []*kernelSet {
 	sets := []*kernelSet{goKernels}
-	if defaultKernels != goKernels {
-		sets = append(sets, defaultKernels)
+	if kernels() != goKernels {
+		sets = append(sets, kernels())
 	}
 	var out []*kernelSet
 	for _, ks := range sets {

@@ -64,6 +64,126 @@ func avx2_5x8(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *floa
 //go:noescape
 func avx2_6x8(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
 
+// avx512_1x32 computes a 1×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_1x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_2x32 computes a 2×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_2x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_3x32 computes a 3×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_3x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_4x32 computes a 4×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_4x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_5x32 computes a 5×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_5x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_6x32 computes a 6×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_6x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_7x32 computes a 7×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_7x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_8x32 computes a 8×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_8x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_9x32 computes a 9×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_9x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_10x32 computes a 10×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_10x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_11x32 computes a 11×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_11x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_12x32 computes a 12×32 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_12x32(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_1x16 computes a 1×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_1x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_2x16 computes a 2×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_2x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_3x16 computes a 3×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_3x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_4x16 computes a 4×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_4x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_5x16 computes a 5×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_5x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_6x16 computes a 6×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_6x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_7x16 computes a 7×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_7x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_8x16 computes a 8×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_8x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_9x16 computes a 9×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_9x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_10x16 computes a 10×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_10x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_11x16 computes a 11×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_11x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
+// avx512_12x16 computes a 12×16 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx512_12x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
 // avx2_dot1x4 computes a 1×4 tile of C = alpha*A*B^T + beta*C reading A and B in place; see kernel.go.
 //
 //go:noescape

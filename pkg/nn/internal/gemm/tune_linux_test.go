@@ -53,16 +53,16 @@ func TestTune(t *testing.T) {
 		name string
 		set  func()
 	}
-	defA, defB, defDot := packAMinSlivers, packBMinTiles, defaultKernels.dotMaxM
-	defer func() { packAMinSlivers, packBMinTiles, defaultKernels.dotMaxM = defA, defB, defDot }()
+	defA, defB, defDot := packAMinSlivers, packBMinTiles, kernels().dotMaxM
+	defer func() { packAMinSlivers, packBMinTiles, kernels().dotMaxM = defA, defB, defDot }()
 	knobs := []knob{
 		{"default", func() {}},
 		{"packA-always", func() { packAMinSlivers = 0 }},
 		{"packB-from2tiles", func() { packBMinTiles = 2 }},
 		{"packB-from8tiles", func() { packBMinTiles = 8 }},
-		{"dot-off", func() { defaultKernels.dotMaxM = 0 }},
-		{"dot-to16", func() { defaultKernels.dotMaxM = 16 }},
-		{"dot-all", func() { defaultKernels.dotMaxM = 1 << 30 }},
+		{"dot-off", func() { kernels().dotMaxM = 0 }},
+		{"dot-to16", func() { kernels().dotMaxM = 16 }},
+		{"dot-all", func() { kernels().dotMaxM = 1 << 30 }},
 	}
 	shapes := dcaseShapes()
 	for _, m := range []int{2, 16, 32, 64, 128, 256} {
@@ -85,10 +85,10 @@ func TestTune(t *testing.T) {
 		reps := max(1, int(4e6/flops))
 		line := fmt.Sprintf("%-26s", s.name)
 		for _, k := range knobs {
-			packAMinSlivers, packBMinTiles, defaultKernels.dotMaxM = defA, defB, defDot
+			packAMinSlivers, packBMinTiles, kernels().dotMaxM = defA, defB, defDot
 			k.set()
 			sec := bestOf(40, reps, func() {
-				sgemm(defaultKernels, s.transA, s.transB, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n, nil, Identity)
+				sgemm(kernels(), s.transA, s.transB, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n, nil, Identity)
 			})
 			line += fmt.Sprintf(" %s=%.1f", k.name, flops/sec/1e9)
 		}
@@ -150,7 +150,7 @@ func TestFigures(t *testing.T) {
 		const iters = 1 << 12
 		peak = 192 * iters / bestOf(200, 1, func() { fmaPeak(iters) }) / 1e9
 	}
-	t.Logf("kernels %s, FMA peak %.1f GFLOP/s per core", defaultKernels.name, peak)
+	t.Logf("kernels %s, FMA peak %.1f GFLOP/s per core", kernels().name, peak)
 	t.Logf("| product | m×n×k | ours | gonum | ratio | %% of peak | %d goroutines | speed-up |", procs)
 	t.Logf("|---|---|---:|---:|---:|---:|---:|---:|")
 	rng := rand.New(rand.NewPCG(1, 1))

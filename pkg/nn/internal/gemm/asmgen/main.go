@@ -22,9 +22,11 @@ type isa struct {
 	lanes int    // float32 lanes per vector register
 	vregs int    // number of vector registers
 	vec   func() VecVirtual
-	// tiles lists the (rows, vectors per row) of the generated kernels.
+	zero  func(v VecVirtual) // v = 0
+	// The generated kernels have 1..maxRows rows and widths[i] vectors
+	// per row.
 	maxRows int
-	widths  []int // vectors per row
+	widths  []int
 }
 
 var avx2 = isa{
@@ -32,7 +34,22 @@ var avx2 = isa{
 	lanes:   8,
 	vregs:   16,
 	vec:     YMM,
+	zero:    func(v VecVirtual) { VXORPS(v, v, v) },
 	maxRows: 6,
+	widths:  []int{2, 1},
+}
+
+// avx512 has the structure of avx2 at twice the width and with 32
+// registers: 12×32 tiles (24 zmm accumulators, two B vectors, one
+// broadcast), as BLIS uses on Skylake-X. VXORPS on zmm needs AVX512DQ, so
+// registers are zeroed with VPXORD (AVX512F).
+var avx512 = isa{
+	name:    "avx512",
+	lanes:   16,
+	vregs:   32,
+	vec:     ZMM,
+	zero:    func(v VecVirtual) { VPXORD(v, v, v) },
+	maxRows: 12,
 	widths:  []int{2, 1},
 }
 
@@ -45,9 +62,11 @@ const (
 
 func main() {
 	ConstraintExpr("amd64,!noasm")
-	for _, nv := range avx2.widths {
-		for mr := 1; mr <= avx2.maxRows; mr++ {
-			kernel(avx2, mr, nv)
+	for _, x := range []isa{avx2, avx512} {
+		for _, nv := range x.widths {
+			for mr := 1; mr <= x.maxRows; mr++ {
+				kernel(x, mr, nv)
+			}
 		}
 	}
 	maskTable()
@@ -56,6 +75,24 @@ func main() {
 	}
 	peak()
 	Generate()
+}
+
+// rowBases returns base registers for the rows of a tile of mr rows with
+// a row stride of stride bytes: base q points at row 3q, so that every row
+// is (base)(stride*0..2).
+func rowBases(r0, stride Register, mr int) []Register {
+	bases := []Register{r0}
+	if mr <= 3 {
+		return bases
+	}
+	three := GP64()
+	LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, three)
+	for q := 1; q*3 < mr; q++ {
+		r := GP64()
+		LEAQ(Mem{Base: bases[q-1], Index: three, Scale: 1}, r)
+		bases = append(bases, r)
+	}
+	return bases
 }
 
 // splits returns how many independent accumulator sets a tile of mr×nv
@@ -87,7 +124,7 @@ func kernel(x isa, mr, nv int) {
 			acc[si][i] = make([]VecVirtual, nv)
 			for v := range acc[si][i] {
 				acc[si][i][v] = x.vec()
-				VXORPS(acc[si][i][v], acc[si][i][v], acc[si][i][v])
+				x.zero(acc[si][i][v])
 			}
 		}
 	}
@@ -101,17 +138,12 @@ func kernel(x isa, mr, nv int) {
 	SHLQ(U8(2), rsa)
 	SHLQ(U8(2), csa)
 	SHLQ(U8(2), rsb)
-	var a3 GPVirtual
-	if mr > 3 {
-		a3 = GP64()
-		LEAQ(Mem{Base: rsa, Index: rsa, Scale: 2}, a3)
-		ADDQ(a0, a3)
-	}
+	// One base register per three rows: rows 3q, 3q+1, 3q+2 are at
+	// (aq), (aq)(rsa*1), (aq)(rsa*2).
+	aBase := rowBases(a0, rsa, mr)
 	aAddr := func(i int) Mem {
-		base := a0
-		if i >= 3 {
-			base, i = a3, i-3
-		}
+		base := aBase[i/3]
+		i %= 3
 		switch i {
 		case 0:
 			return Mem{Base: base}
@@ -138,9 +170,8 @@ func kernel(x isa, mr, nv int) {
 			}
 		}
 		ADDQ(rsb, b)
-		ADDQ(csa, a0)
-		if mr > 3 {
-			ADDQ(csa, a3)
+		for _, r := range aBase {
+			ADDQ(csa, r)
 		}
 	}
 
@@ -178,17 +209,10 @@ func kernel(x isa, mr, nv int) {
 	c0 := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
-	var c3 GPVirtual
-	if mr > 3 {
-		c3 = GP64()
-		LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, c3)
-		ADDQ(c0, c3)
-	}
+	cBase := rowBases(c0, ldc, mr)
 	cAddr := func(i, v int) Mem {
-		base := c0
-		if i >= 3 {
-			base, i = c3, i-3
-		}
+		base := cBase[i/3]
+		i %= 3
 		m := Mem{Base: base, Disp: 4 * x.lanes * v}
 		if i > 0 {
 			m.Index, m.Scale = ldc, uint8(i)
@@ -224,7 +248,7 @@ func kernel(x isa, mr, nv int) {
 	Label("nobias")
 	TESTQ(U32(flagReLU), flags)
 	JZ(LabelRef("store"))
-	VXORPS(t, t, t)
+	x.zero(t)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			VMAXPS(out[i][v], t, out[i][v]) // max(0, x); NaN propagates
