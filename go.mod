@@ -3,6 +3,6 @@ module github.com/mhmstream/mhm
 go 1.26.0
 
 require (
-	golang.org/x/sys v0.50.0 // indirect
-	gonum.org/v1/gonum v0.17.0 // indirect
+	golang.org/x/sys v0.50.0
+	gonum.org/v1/gonum v0.17.0
 )
