@@ -105,6 +105,21 @@ func TestTuneParallel(t *testing.T) {
 	}
 	def := parallelFlops
 	defer func() { parallelFlops = def }()
+	// The cost of the hand-off itself: a 12×32×1 product (one tile per
+	// goroutine) serial and split.
+	tiny := make([]float32, 12*32)
+	for _, pf := range []int{1 << 62, 1} {
+		parallelFlops = pf
+		var lo, sum time.Duration = time.Hour, 0
+		const n = 2000
+		for r := 0; r < n; r++ {
+			t0 := time.Now()
+			Sgemm(false, false, 12, 32, 1, 1, tiny, 1, tiny, 32, 0, tiny, 32)
+			d := time.Since(t0)
+			lo, sum = min(lo, d), sum+d
+		}
+		t.Logf("12x32x1 with parallelFlops=%d: min %v, mean %v per call", pf, lo, sum/n)
+	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, s := range [][3]int{{512, 128, 2}, {512, 128, 4}, {512, 128, 8}, {512, 128, 16}, {512, 128, 32}, {512, 128, 64}, {128, 128, 128}, {64, 128, 128}, {32, 128, 128}} {
 		m, n, k := s[0], s[1], s[2]
@@ -205,3 +220,4 @@ func TestFigures(t *testing.T) {
 			flops/to/1e9, flops/tg/1e9, tg/to, pct, flops/wp/1e9, w1/wp)
 	}
 }
+
