@@ -220,4 +220,3 @@ func TestFigures(t *testing.T) {
 			flops/to/1e9, flops/tg/1e9, tg/to, pct, flops/wp/1e9, w1/wp)
 	}
 }
-
