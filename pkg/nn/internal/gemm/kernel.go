@@ -97,15 +97,13 @@ func newGoKernels() *kernelSet {
 // four accumulators per row.
 func dotGo(mr, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int) {
 	for i := 0; i < mr; i++ {
-		ai := at(a, i*lda)
 		var s0, s1, s2, s3 float32
-		b0, b1, b2, b3 := b, at(b, ldb), at(b, 2*ldb), at(b, 3*ldb)
 		for p := 0; p < k; p++ {
-			x := *at(ai, p)
-			s0 += x * *at(b0, p)
-			s1 += x * *at(b1, p)
-			s2 += x * *at(b2, p)
-			s3 += x * *at(b3, p)
+			x := *at(a, i*lda+p)
+			s0 += x * *at(b, p)
+			s1 += x * *at(b, ldb+p)
+			s2 += x * *at(b, 2*ldb+p)
+			s3 += x * *at(b, 3*ldb+p)
 		}
 		ci := at(c, i*ldc)
 		for j, sj := range [4]float32{s0, s1, s2, s3} {
@@ -132,58 +130,60 @@ func at(p *float32, i int) *float32 {
 
 // kernelGo implements the micro-kernel contract for mr, nr <= 4 in pure Go.
 func kernelGo(mr, nr, kc int, a *float32, rsa, csa int, b *float32, rsb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int) {
+	// Offsets, not advancing pointers: a pointer stepped past the last
+	// element would leave its allocation, which unsafe forbids (checkptr).
 	var s [4][4]float32
 	if mr == 4 && nr == 4 {
 		var s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33 float32
-		pa, pb := a, b
+		oa, ob := 0, 0
 		for p := 0; p < kc; p++ {
-			b0, b1, b2, b3 := *pb, *at(pb, 1), *at(pb, 2), *at(pb, 3)
-			a0 := *pa
+			b0, b1, b2, b3 := *at(b, ob), *at(b, ob+1), *at(b, ob+2), *at(b, ob+3)
+			a0 := *at(a, oa)
 			s00 += a0 * b0
 			s01 += a0 * b1
 			s02 += a0 * b2
 			s03 += a0 * b3
-			a1 := *at(pa, rsa)
+			a1 := *at(a, oa+rsa)
 			s10 += a1 * b0
 			s11 += a1 * b1
 			s12 += a1 * b2
 			s13 += a1 * b3
-			a2 := *at(pa, 2*rsa)
+			a2 := *at(a, oa+2*rsa)
 			s20 += a2 * b0
 			s21 += a2 * b1
 			s22 += a2 * b2
 			s23 += a2 * b3
-			a3 := *at(pa, 3*rsa)
+			a3 := *at(a, oa+3*rsa)
 			s30 += a3 * b0
 			s31 += a3 * b1
 			s32 += a3 * b2
 			s33 += a3 * b3
-			pa, pb = at(pa, csa), at(pb, rsb)
+			oa, ob = oa+csa, ob+rsb
 		}
 		s = [4][4]float32{{s00, s01, s02, s03}, {s10, s11, s12, s13}, {s20, s21, s22, s23}, {s30, s31, s32, s33}}
 	} else if mr == 1 && nr == 4 {
 		// One row (batch-1 inference): four scalar accumulators.
 		var s0, s1, s2, s3 float32
-		pa, pb := a, b
+		oa, ob := 0, 0
 		for p := 0; p < kc; p++ {
-			a0 := *pa
-			s0 += a0 * *pb
-			s1 += a0 * *at(pb, 1)
-			s2 += a0 * *at(pb, 2)
-			s3 += a0 * *at(pb, 3)
-			pa, pb = at(pa, csa), at(pb, rsb)
+			a0 := *at(a, oa)
+			s0 += a0 * *at(b, ob)
+			s1 += a0 * *at(b, ob+1)
+			s2 += a0 * *at(b, ob+2)
+			s3 += a0 * *at(b, ob+3)
+			oa, ob = oa+csa, ob+rsb
 		}
 		s[0] = [4]float32{s0, s1, s2, s3}
 	} else {
-		pa, pb := a, b
+		oa, ob := 0, 0
 		for p := 0; p < kc; p++ {
 			for i := 0; i < mr; i++ {
-				ai := *at(pa, i*rsa)
+				ai := *at(a, oa+i*rsa)
 				for j := 0; j < nr; j++ {
-					s[i][j] += ai * *at(pb, j)
+					s[i][j] += ai * *at(b, ob+j)
 				}
 			}
-			pa, pb = at(pa, csa), at(pb, rsb)
+			oa, ob = oa+csa, ob+rsb
 		}
 	}
 	for i := 0; i < mr; i++ {
