@@ -56,7 +56,8 @@ func kernels() *kernelSet {
 // m×k, op(B) is k×n and C is m×n. A is stored m×k (lda >= k) when transA is
 // false and k×m (lda >= m) when it is true; likewise B is k×n (ldb >= n) or
 // n×k (ldb >= k). When beta is zero C is not read, so it may hold NaN. When
-// alpha is zero or k is zero, A and B are not read and C = beta*C.
+// alpha is zero or k is zero, A and B are not read and C = beta*C. C must
+// not overlap A or B. Sgemm is safe for concurrent use.
 //
 // Products of at least parallelFlops (2*m*n*k) flops are split across
 // GOMAXPROCS goroutines of a persistent pool. Sgemm allocates nothing in

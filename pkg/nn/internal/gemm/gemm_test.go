@@ -266,3 +266,43 @@ func TestSgemmPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestSgemmConcurrentCallers runs products from several goroutines at once
+// with the parallel split forced on, so that callers share the worker pool,
+// the job list and the workspace list (run it with -race).
+func TestSgemmConcurrentCallers(t *testing.T) {
+	defer func(f int) { parallelFlops = f }(parallelFlops)
+	parallelFlops = 1
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const callers = 6
+	errs := make(chan string, callers)
+	for g := 0; g < callers; g++ {
+		go func(g int) {
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			m, n, k := 20+g, 30+3*g, 40
+			a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+			want := make([]float32, m*n)
+			sgemmSerial(goKernels, false, false, m, n, k, 1, a, k, b, n, 0, want, n, nil, Identity)
+			c := make([]float32, m*n)
+			// Both results are within gamma(k+3)*sum|a||b| <= 43u*40 of
+			// the exact product (|a|, |b| <= 1), so within twice that of
+			// each other.
+			const tol = 2 * 43 * 40.0 / (1 << 24)
+			for r := 0; r < 50; r++ {
+				Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				for i := range c {
+					if d := math.Abs(float64(c[i] - want[i])); d > tol {
+						errs <- fmt.Sprintf("caller %d, run %d: C[%d] = %g, want %g", g, r, i, c[i], want[i])
+						return
+					}
+				}
+			}
+			errs <- ""
+		}(g)
+	}
+	for g := 0; g < callers; g++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
