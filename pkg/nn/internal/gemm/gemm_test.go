@@ -233,10 +233,13 @@ func TestSgemmParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
 	rng := rand.New(rand.NewPCG(1, 4))
 	for _, ks := range kernelSets() {
-		for i, s := range [][3]int{{100, 20, 30}, {7, 200, 33}, {1, 1, 1}, {5, 17, 3}, {300, 301, 17}} {
-			tr := transCases[i%4]
-			tc := gemmCase{transA: tr.a, transB: tr.b, m: s[0], n: s[1], k: s[2], padC: 2, alpha: 2, beta: 0.5, bias: true, act: ReLU}
-			tc.check(t, ks, rng)
+		for _, tr := range transCases {
+			// Splits along m and along n (the dot path too, with a last
+			// part narrower than 4 columns), and a split of one tile.
+			for _, s := range [][3]int{{100, 20, 30}, {7, 200, 33}, {7, 37, 50}, {1, 1, 1}, {5, 17, 3}, {300, 301, 17}} {
+				tc := gemmCase{transA: tr.a, transB: tr.b, m: s[0], n: s[1], k: s[2], padC: 2, alpha: 2, beta: 0.5, bias: true, act: ReLU}
+				tc.check(t, ks, rng)
+			}
 		}
 	}
 }
