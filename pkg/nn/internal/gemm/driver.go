@@ -81,12 +81,12 @@ var (
 	packBMinTiles   = 4
 )
 
-// run computes the block C[i0:i1, j0:j1] of the product with kernel set ks.
-// Operands are packed per (mc, kc, nc) block, except that op(A) is read in
-// place when it is not transposed (its rows are contiguous in k and stream
-// well) and op(B) is read in place when it is not transposed and the block
-// has a single row tile (each element of B is then used once, so packing
-// would only add a copy).
+// run computes the block C[i0:i1, j0:j1] of the product with kernel set ks,
+// in (nc, kc, mc) blocks. op(B) is packed per (kc, nc) panel when it is
+// transposed or reused by enough row tiles, else read in place (except a
+// partial-width edge sliver, always packed with zero padding); op(A) is
+// read in place except in the cases given above packAMinSlivers. Beta is
+// applied by the first k block, the bias and activation by the last.
 func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
 	if p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 {
 		ks.runDot(p, ws, i0, i1, j0, j1)
