@@ -130,6 +130,22 @@ func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
 				}
 				off := 0
 				for jr := 0; jr < nc; {
+					if ks.row != nil && mc == 1 && !packBOp && !packAOp && nc-jr >= ks.rowWidth {
+						// One row, B in place: 64 columns per k step.
+						ap, rsa, csa := &p.a[ic*p.lda+pc], p.lda, 1
+						if p.transA {
+							ap, rsa, csa = &p.a[pc*p.lda+ic], 1, p.lda
+						}
+						var bias *float32
+						tf := flags
+						if last && p.bias != nil {
+							bias = &p.bias[jc+jr]
+							tf |= flagBias
+						}
+						ks.row(kc, ap, rsa, csa, &p.b[pc*p.ldb+jc+jr], p.ldb, &p.c[ic*p.ldc+jc+jr], p.ldc, p.alpha, beta, bias, tf)
+						jr += ks.rowWidth
+						continue
+					}
 					wi, full := ks.width(nc - jr)
 					w := ks.widths[wi]
 					cols := min(w, nc-jr)

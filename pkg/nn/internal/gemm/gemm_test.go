@@ -211,7 +211,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 					for _, beta := range []float32{0, 1, 0.25} {
 						for _, act := range []Activation{Identity, ReLU} {
 							for _, bias := range []bool{false, true} {
-								for _, shape := range [][3]int{{7, 19, 13}, {13, 8, 300}, {1, 33, 9}, {20, 40, 0}} {
+								for _, shape := range [][3]int{{7, 19, 13}, {13, 8, 300}, {1, 33, 9}, {20, 40, 0}, {1, 150, 270}} {
 									tc := gemmCase{transA: tr.a, transB: tr.b, m: shape[0], n: shape[1], k: shape[2],
 										padA: 1, padB: 2, padC: 1, alpha: alpha, beta: beta, bias: bias, act: act, nanC: beta == 0}
 									tc.check(t, ks, rng)

@@ -47,6 +47,10 @@ type kernelSet struct {
 	// at most dotMaxM rows.
 	dot     []dotFunc
 	dotMaxM int
+	// row is an optional kernel for a single row of rowWidth columns with
+	// B read in place (batch-1 inference); nil in sets without one.
+	row      kernelFunc
+	rowWidth int
 	// Cache blocking: an mc×kc block of A and a kc×nc panel of B are packed
 	// at a time.
 	mc, kc, nc int

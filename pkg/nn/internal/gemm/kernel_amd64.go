@@ -7,7 +7,8 @@ import "golang.org/x/sys/cpu"
 // avx2Kernels is the AVX2+FMA kernel set: 6×16 tiles (12 ymm accumulators,
 // two B vectors and one broadcast A value: 15 of the 16 ymm registers) and
 // 6×8 tiles for narrow remainders, each with 1..6-row variants for the
-// bottom edge; 1..3×4 dot kernels for A*B^T with few rows.
+// bottom edge; 1..3×4 dot kernels for A*B^T with few rows; a 1×64 kernel
+// for a single row reading B in place.
 var avx2Kernels = &kernelSet{
 	name:   "avx2",
 	mr:     6,
@@ -20,8 +21,10 @@ var avx2Kernels = &kernelSet{
 		{avx2_5x16, avx2_5x8},
 		{avx2_6x16, avx2_6x8},
 	},
-	dot:     []dotFunc{avx2_dot1x4, avx2_dot2x4, avx2_dot3x4},
-	dotMaxM: 64,
+	dot:      []dotFunc{avx2_dot1x4, avx2_dot2x4, avx2_dot3x4},
+	dotMaxM:  64,
+	row:      avx2_1x64,
+	rowWidth: 64,
 	// kc: the 16-wide B sliver (16 KiB) and the 6-row A sliver (6 KiB)
 	// stay in Zen 3's 32 KiB L1; mc: the A block (144 KiB) in its 512 KiB
 	// L2; nc: the B panel (2 MiB) in L3.

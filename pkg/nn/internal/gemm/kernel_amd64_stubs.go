@@ -184,6 +184,11 @@ func avx512_11x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *
 //go:noescape
 func avx512_12x16(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
 
+// avx2_1x64 computes a 1×64 tile of C; see the kernel contract in kernel.go.
+//
+//go:noescape
+func avx2_1x64(kc int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, bias *float32, flags int)
+
 // avx2_dot1x4 computes a 1×4 tile of C = alpha*A*B^T + beta*C reading A and B in place; see kernel.go.
 //
 //go:noescape

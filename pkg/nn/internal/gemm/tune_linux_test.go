@@ -53,8 +53,10 @@ func TestTune(t *testing.T) {
 		name string
 		set  func()
 	}
-	defA, defB, defDot := packAMinSlivers, packBMinTiles, kernels().dotMaxM
-	defer func() { packAMinSlivers, packBMinTiles, kernels().dotMaxM = defA, defB, defDot }()
+	defA, defB, defDot, defRow := packAMinSlivers, packBMinTiles, kernels().dotMaxM, kernels().rowWidth
+	defer func() {
+		packAMinSlivers, packBMinTiles, kernels().dotMaxM, kernels().rowWidth = defA, defB, defDot, defRow
+	}()
 	knobs := []knob{
 		{"default", func() {}},
 		{"packA-always", func() { packAMinSlivers = 0 }},
@@ -63,6 +65,7 @@ func TestTune(t *testing.T) {
 		{"dot-off", func() { kernels().dotMaxM = 0 }},
 		{"dot-to16", func() { kernels().dotMaxM = 16 }},
 		{"dot-all", func() { kernels().dotMaxM = 1 << 30 }},
+		{"row-off", func() { kernels().rowWidth = 1 << 30 }},
 	}
 	shapes := dcaseShapes()
 	for _, m := range []int{2, 16, 32, 64, 128, 256} {
@@ -85,7 +88,7 @@ func TestTune(t *testing.T) {
 		reps := max(1, int(4e6/flops))
 		line := fmt.Sprintf("%-26s", s.name)
 		for _, k := range knobs {
-			packAMinSlivers, packBMinTiles, kernels().dotMaxM = defA, defB, defDot
+			packAMinSlivers, packBMinTiles, kernels().dotMaxM, kernels().rowWidth = defA, defB, defDot, defRow
 			k.set()
 			sec := bestOf(40, reps, func() {
 				sgemm(kernels(), s.transA, s.transB, s.m, s.n, s.k, 1, a, ca, b, cb, 0, c, s.n, nil, Identity)

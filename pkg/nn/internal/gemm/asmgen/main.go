@@ -69,6 +69,9 @@ func main() {
 			}
 		}
 	}
+	// One row of 64 columns: batch-1 inference reading B in place, one
+	// 256-byte contiguous run of each row of B per k step.
+	kernel(avx2, 1, 8)
 	maskTable()
 	for mr := 1; mr <= 3; mr++ {
 		dot(mr)
@@ -115,7 +118,13 @@ func kernel(x isa, mr, nv int) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C; see the kernel contract in kernel.go.", name, mr, nr))
 
+	// A single row has no reuse of B across rows: its FMAs take B from
+	// memory, which frees the B registers for accumulators (1×64 fits).
+	memB := mr == 1
 	maxAcc := x.vregs - nv - 1 - 1
+	if memB {
+		maxAcc = x.vregs - 1 - 1
+	}
 	s := splits(mr, nv, maxAcc)
 	acc := make([][][]VecVirtual, s)
 	for si := range acc {
@@ -154,19 +163,30 @@ func kernel(x isa, mr, nv int) {
 		}
 	}
 
-	bv := make([]VecVirtual, nv)
-	for v := range bv {
-		bv[v] = x.vec()
+	var bv []VecVirtual
+	if !memB {
+		bv = make([]VecVirtual, nv)
+		for v := range bv {
+			bv[v] = x.vec()
+		}
 	}
 	av := x.vec()
 	step := func(set int) {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: b, Disp: 4 * x.lanes * v}, bv[v])
-		}
-		for i := 0; i < mr; i++ {
-			VBROADCASTSS(aAddr(i), av)
+		if memB {
+			VBROADCASTSS(aAddr(0), av)
 			for v := 0; v < nv; v++ {
-				VFMADD231PS(bv[v], av, acc[set][i][v])
+				VFMADD231PS(Mem{Base: b, Disp: 4 * x.lanes * v}, av, acc[set][0][v])
+			}
+		}
+		if !memB {
+			for v := 0; v < nv; v++ {
+				VMOVUPS(Mem{Base: b, Disp: 4 * x.lanes * v}, bv[v])
+			}
+			for i := 0; i < mr; i++ {
+				VBROADCASTSS(aAddr(i), av)
+				for v := 0; v < nv; v++ {
+					VFMADD231PS(bv[v], av, acc[set][i][v])
+				}
 			}
 		}
 		ADDQ(rsb, b)
