@@ -44,7 +44,7 @@ func bestOf(rounds, reps int, f func()) float64 {
 
 // TestTune prints the GFLOP/s of the DCASE shapes under the packing and
 // blocking alternatives that docs/kernels.md compares. It only runs with
-// GEMM_TUNE=1 (GEMM_TUNE=1 go test -run Tune -v ./pkg/nn/internal/gemm).
+// GEMM_TUNE=1 (GEMM_TUNE=1 go test -count=1 -run Tune -v ./pkg/nn/internal/gemm).
 func TestTune(t *testing.T) {
 	if os.Getenv("GEMM_TUNE") == "" {
 		t.Skip("set GEMM_TUNE=1 to run")
@@ -101,7 +101,7 @@ func TestTune(t *testing.T) {
 
 // TestTuneParallel prints the wall-clock speed of products around the
 // parallel threshold with one goroutine and with GOMAXPROCS goroutines
-// (GEMM_TUNE=1 go test -run TuneParallel -v -cpu 2 ./pkg/nn/internal/gemm).
+// (GEMM_TUNE=1 go test -count=1 -run TuneParallel -v -cpu 2 ./pkg/nn/internal/gemm).
 func TestTuneParallel(t *testing.T) {
 	if os.Getenv("GEMM_TUNE") == "" {
 		t.Skip("set GEMM_TUNE=1 to run")
@@ -154,7 +154,7 @@ func TestTuneParallel(t *testing.T) {
 // over one (best of 25 rounds each), which needs an otherwise idle machine
 // to mean anything:
 //
-//	GEMM_TUNE=1 go test -run Figures -v -cpu 2 ./pkg/nn/internal/gemm
+//	GEMM_TUNE=1 go test -count=1 -run Figures -v -cpu 2 ./pkg/nn/internal/gemm
 func TestFigures(t *testing.T) {
 	if os.Getenv("GEMM_TUNE") == "" {
 		t.Skip("set GEMM_TUNE=1 to run")
