@@ -44,7 +44,7 @@ func bestOf(rounds, reps int, f func()) float64 {
 
 // TestTune prints the GFLOP/s of the DCASE shapes under the packing and
 // blocking alternatives that docs/kernels.md compares. It only runs with
-// GEMM_TUNE=1 (GEMM_TUNE=1 go test -count=1 -run Tune -v ./pkg/nn/internal/gemm).
+// GEMM_TUNE=1 (GEMM_TUNE=1 go test -count=1 -run 'Tune$' -v ./pkg/nn/internal/gemm).
 func TestTune(t *testing.T) {
 	if os.Getenv("GEMM_TUNE") == "" {
 		t.Skip("set GEMM_TUNE=1 to run")
