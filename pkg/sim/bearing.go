@@ -5,10 +5,10 @@ import "math"
 // BearingGeometry is the geometry of a rolling-element bearing, which fixes
 // its defect frequencies as multiples of the shaft speed.
 type BearingGeometry struct {
-	Balls        int     // number of rolling elements n
-	BallDiameter float64 // rolling-element diameter d, mm
+	Balls         int     // number of rolling elements n
+	BallDiameter  float64 // rolling-element diameter d, mm
 	PitchDiameter float64 // pitch (cage) diameter D, mm
-	ContactAngle float64 // contact angle φ, radians (0 for a deep-groove ball bearing under radial load)
+	ContactAngle  float64 // contact angle φ, radians (0 for a deep-groove ball bearing under radial load)
 }
 
 // SKF6205 is the SKF 6205-2RS JEM deep-groove ball bearing of the drive end

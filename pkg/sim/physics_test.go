@@ -156,7 +156,7 @@ func TestFaultOnset(t *testing.T) {
 		{InnerRace, 0.5, 2500, 3500, 4},
 		{Ball, 0.8, 2500, 3500, 4},
 		{Wear, 0.03, 2500, 3500, 4},
-		{Imbalance, 0.05, 25, 35, 3},   // 1× at 29.95 Hz: 0.05 g → ≥ 0.085 g
+		{Imbalance, 0.05, 25, 35, 3},  // 1× at 29.95 Hz: 0.05 g → ≥ 0.085 g
 		{Looseness, 0.05, 10, 20, 30}, // 0.5× at 15 Hz, absent before
 	} {
 		t.Run(c.kind.String(), func(t *testing.T) {
