@@ -109,7 +109,7 @@ func clearSeverity(k Kind, fk FaultKind) float64 {
 		if k == Pump {
 			return 0.1 // the pump's 1× falls in the 40–60 Hz band above its pink noise
 		}
-		return 0.15
+		return 0.2
 	}
 	panic("sim: no clear severity for " + fk.String())
 }
@@ -128,7 +128,7 @@ func clearSeverity(k Kind, fk FaultKind) float64 {
 // fan) or inner-race defect that starts invisible (severity 0.01) and grows
 // exponentially to the clear level at 60 % of the time left after its
 // start, then on to 3× that (Detectable: a run to failure). A hidden fault
-// is an imbalance of 10 % of the machine's own 1× line or an incipient
+// is an imbalance of 5 % of the machine's own 1× line or an incipient
 // outer-race spall of severity 0.01: under 1 dB in every band (not
 // Detectable). Onsets fall between Healthy + 10 % and Healthy + 40 % of the
 // remaining time, drawn from seed. Same seed, same fleet. NewFleet panics if
@@ -171,7 +171,7 @@ func NewFleet(seed uint64, n int, settings *FleetSettings) Fleet {
 		case roleHidden:
 			fl := Fault{Kind: OuterRace, Start: onset(), Ramp: 5 * time.Second, Severity: 0.01}
 			if rng.IntN(2) == 0 && len(spec.Harmonics) > 0 {
-				fl.Kind, fl.Severity = Imbalance, 0.1*spec.Harmonics[0]
+				fl.Kind, fl.Severity = Imbalance, 0.05*spec.Harmonics[0]
 			}
 			spec.Faults = []Fault{fl}
 		}

@@ -309,100 +309,150 @@ func (m *Machine) control() {
 	}
 }
 
-// block produces len(dst) samples, all inside one control block.
+// block produces len(dst) ≤ ctrlEvery samples, all inside one control
+// block. It runs one pass per component over the block, each a recurrence
+// on its own state, so the samples do not depend on how a block is split
+// between calls.
 func (m *Machine) block(dst []float32) {
-	nPow := m.nPow
+	n := len(dst)
+	var acc [ctrlEvery]float64   // the signal
+	var ang [ctrlEvery]float64   // shaft angle (cycles, mod 2) at each sample
+	var s1 [2][ctrlEvery]float64 // 1× phasor exp(i2π·angle), for the mesh sidebands
+	m.shaft(acc[:n], ang[:n], s1[0][:n], s1[1][:n])
+	if m.meshOn {
+		m.mesh(acc[:n], s1[0][:n], s1[1][:n])
+	}
+	if w := m.white; w > 0 {
+		r := m.rngWhite
+		for i := range n {
+			acc[i] += w * r.NormFloat64()
+		}
+	}
+	if a := m.pinkAmp; a > 0 {
+		p, r := m.pk, m.rngPink
+		for i := range n {
+			acc[i] += a * p.next(r.NormFloat64())
+		}
+		m.pk = p
+	}
+	if len(m.res) > 0 {
+		// x is the force on the resonances; x[n] collects the parts of
+		// impulses that fall on the first sample of the next call.
+		var x [ctrlEvery + 1]float64
+		x[0] = m.pending
+		if a := m.resNoise * m.loadF; a > 0 {
+			r := m.rngRes
+			for i := range n {
+				x[i] += a * r.NormFloat64()
+			}
+		}
+		for _, fi := range m.bearingIdx {
+			m.excite(&m.faults[fi], x[:n+1], ang[:n])
+		}
+		m.pending = x[n]
+		for r := range m.res {
+			rs := &m.res[r]
+			b0, a1, a2, g := rs.b0, rs.a1, rs.a2, rs.gain
+			y1, y2 := rs.y1, rs.y2
+			for i := range n {
+				y := b0*x[i] + a1*y1 - a2*y2
+				y2, y1 = y1, y
+				acc[i] += g * y
+			}
+			rs.y1, rs.y2 = y1, y2
+		}
+	}
 	for i := range dst {
-		// Shaft family: Σ_j Re(c_j·h^j).
-		var v, s1r, s1i float64
-		pr, pi := m.hr, m.hi
-		for j := 1; j <= nPow; j++ {
-			v += m.cR[j]*pr - m.cI[j]*pi
-			if j == 2 {
-				s1r, s1i = pr, pi
-			}
-			pr, pi = pr*m.hr-pi*m.hi, pr*m.hi+pi*m.hr
-		}
-		if m.meshOn {
-			mr, mi := m.mr, m.mi
-			ur, ui := mr*s1r-mi*s1i, mr*s1i+mi*s1r // mesh·shaft: upper sideband
-			lr, li := mr*s1r+mi*s1i, mi*s1r-mr*s1i // mesh·conj(shaft): lower sideband
-			m2r, m2i := mr*mr-mi*mi, 2*mr*mi
-			v += m.k1R*mr - m.k1I*mi + m.kuR*ur - m.kuI*ui + m.klR*lr - m.klI*li + m.k2R*m2r - m.k2I*m2i
-			m.mr, m.mi = mr*m.mrr-mi*m.mri, mr*m.mri+mi*m.mrr
-		}
-		if m.white > 0 {
-			v += m.white * m.rngWhite.NormFloat64()
-		}
-		if m.pinkAmp > 0 {
-			v += m.pinkAmp * m.pk.next(m.rngPink.NormFloat64())
-		}
-
-		// Structural resonances and what excites them.
-		if len(m.res) > 0 {
-			x := m.pending
-			m.pending = 0
-			if m.resNoise > 0 {
-				x += m.resNoise * m.loadF * m.rngRes.NormFloat64()
-			}
-			for _, fi := range m.bearingIdx {
-				x += m.excite(&m.faults[fi])
-			}
-			for r := range m.res {
-				rs := &m.res[r]
-				y := rs.b0*x + rs.a1*rs.y1 - rs.a2*rs.y2
-				rs.y2, rs.y1 = rs.y1, y
-				v += rs.gain * y
-			}
-		}
-		dst[i] = float32(v)
-
-		m.hr, m.hi = m.hr*m.rr-m.hi*m.ri, m.hr*m.ri+m.hi*m.rr
-		m.cyc += m.inc
-		if m.cyc >= 2 {
-			m.cyc -= 2
-		}
+		dst[i] = float32(acc[i])
 	}
 }
 
-// excite advances a bearing fault by one sample and returns its force on
-// the resonances at this sample; the share of an impulse that falls on the
-// next sample goes to m.pending (linear interpolation of the impulse time,
-// so the impulse train is not quantised to the sample grid).
-func (m *Machine) excite(fs *faultState) float64 {
+// shaft adds the shaft family Σ_j Re(c_j·h^j) to acc, h = exp(iπ·angle)
+// the half-shaft phasor, records the angle of every sample and the 1×
+// phasor h², and advances the shaft.
+func (m *Machine) shaft(acc, ang, s1r, s1i []float64) {
+	hr, hi, rr, ri := m.hr, m.hi, m.rr, m.ri
+	cyc, inc := m.cyc, m.inc
+	nPow := m.nPow
+	cR, cI := m.cR[:nPow+1], m.cI[:nPow+1]
+	for i := range acc {
+		ang[i] = cyc
+		s1r[i], s1i[i] = hr*hr-hi*hi, 2*hr*hi
+		var v float64
+		pr, pi := hr, hi
+		for j := 1; j < len(cR); j++ {
+			v += cR[j]*pr - cI[j]*pi
+			pr, pi = pr*hr-pi*hi, pr*hi+pi*hr
+		}
+		acc[i] += v
+		hr, hi = hr*rr-hi*ri, hr*ri+hi*rr
+		cyc += inc
+		if cyc >= 2 {
+			cyc -= 2
+		}
+	}
+	m.hr, m.hi, m.cyc = hr, hi, cyc
+}
+
+// mesh adds the mesh line, its shaft sidebands and its second harmonic.
+func (m *Machine) mesh(acc, s1r, s1i []float64) {
+	mr, mi, rr, ri := m.mr, m.mi, m.mrr, m.mri
+	k1R, k1I, kuR, kuI := m.k1R, m.k1I, m.kuR, m.kuI
+	klR, klI, k2R, k2I := m.klR, m.klI, m.k2R, m.k2I
+	for i := range acc {
+		sr, si := s1r[i], s1i[i]
+		ur, ui := mr*sr-mi*si, mr*si+mi*sr // mesh·shaft: upper sideband
+		lr, li := mr*sr+mi*si, mi*sr-mr*si // mesh·conj(shaft): lower sideband
+		m2r, m2i := mr*mr-mi*mi, 2*mr*mi
+		acc[i] += k1R*mr - k1I*mi + kuR*ur - kuI*ui + klR*lr - klI*li + k2R*m2r - k2I*m2i
+		mr, mi = mr*rr-mi*ri, mr*ri+mi*rr
+	}
+	m.mr, m.mi = mr, mi
+}
+
+// excite adds a bearing fault's force on the resonances over one block to
+// x (len(ang)+1 long: the share of an impulse that falls on the sample
+// after the block goes to the last element; the impulse time is linearly
+// interpolated, so the train is not quantised to the sample grid). ang is
+// the shaft angle at each sample.
+func (m *Machine) excite(fs *faultState, x, ang []float64) {
 	if fs.f.Kind == Wear {
-		return fs.level * fs.rng.NormFloat64()
+		for i := range ang {
+			x[i] += fs.level * fs.rng.NormFloat64()
+		}
+		return
 	}
 	d := fs.inc * fs.jit
-	p := fs.phase + d
-	var x float64
-	if fs.f.Kind == Ball {
-		fs.cage += fs.cageO * m.inc
-		if fs.cage >= 1 {
-			fs.cage -= 1
-		}
-	}
-	if p >= 1 {
-		frac := (1 - fs.phase) / d
-		a := fs.level * (1 + 0.1*fs.rng.NormFloat64()) // impact strength varies by ~10 %
-		switch fs.f.Kind {
-		case InnerRace:
-			a *= loadZone(m.cyc + fs.angle) // the defect turns with the shaft
-		case Ball:
-			a *= loadZone(fs.cage)
-			if fs.second {
-				a *= 0.7
+	cageInc := fs.cageO * m.inc
+	for i := range ang {
+		if fs.f.Kind == Ball {
+			fs.cage += cageInc
+			if fs.cage >= 1 {
+				fs.cage -= 1
 			}
-			fs.second = !fs.second
 		}
-		x = a * (1 - frac)
-		m.pending += a * frac
-		p -= 1
-		fs.jit = 1 + fs.slip*fs.rng.NormFloat64()
-		fs.jit = math.Max(0.5, math.Min(1.5, fs.jit))
+		p := fs.phase + d
+		if p >= 1 {
+			frac := (1 - fs.phase) / d
+			a := fs.level * (1 + 0.1*fs.rng.NormFloat64()) // impact strength varies by ~10 %
+			switch fs.f.Kind {
+			case InnerRace:
+				a *= loadZone(ang[i] + fs.angle) // the defect turns with the shaft
+			case Ball:
+				a *= loadZone(fs.cage)
+				if fs.second {
+					a *= 0.7
+				}
+				fs.second = !fs.second
+			}
+			x[i] += a * (1 - frac)
+			x[i+1] += a * frac
+			p -= 1
+			fs.jit = math.Max(0.5, math.Min(1.5, 1+fs.slip*fs.rng.NormFloat64()))
+			d = fs.inc * fs.jit
+		}
+		fs.phase = p
 	}
-	fs.phase = p
-	return x
 }
 
 // loadZone returns the relative strength of an impact at angle c (cycles)
