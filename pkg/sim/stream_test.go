@@ -249,7 +249,7 @@ func TestFaultLevel(t *testing.T) {
 		{Fault{Severity: 2, Start: 10 * sec, Ramp: 4 * sec}, 11 * sec, 0.5},
 		{Fault{Severity: 2, Start: 10 * sec, Ramp: 4 * sec}, 20 * sec, 2},
 		{Fault{Severity: 2, Start: 10 * sec, Growth: 5 * sec}, 15 * sec, 2 * math.E},
-		{Fault{Severity: 2, Start: 10 * sec, Growth: 5 * sec}, 1000 * sec, 200},         // default Limit 100·Severity
+		{Fault{Severity: 2, Start: 10 * sec, Growth: 5 * sec}, 1000 * sec, 200},        // default Limit 100·Severity
 		{Fault{Severity: 2, Start: 10 * sec, Growth: 5 * sec, Limit: 7}, 1e6 * sec, 7}, // no overflow
 		{Fault{Severity: 2, Start: 10 * sec, Ramp: 5 * sec, Growth: 5 * sec}, 15 * sec, 2 * math.E},
 	} {
