@@ -40,7 +40,7 @@ func ExampleNew() {
 	}
 	// Output:
 	// second 1: peak 0.2 g, active faults 0
-	// second 2: peak 0.6 g, active faults 1
+	// second 2: peak 0.7 g, active faults 1
 }
 
 func ExampleNewFleet() {

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math"
-	"math/rand/v2"
 	"time"
 )
 
@@ -67,9 +66,9 @@ type Machine struct {
 	white      float64
 	pinkAmp    float64
 	resNoise   float64
-	rngWhite   *rand.Rand
-	rngPink    *rand.Rand
-	rngRes     *rand.Rand
+	rngWhite   *source
+	rngPink    *source
+	rngRes     *source
 	pk         pink
 	res        []resonator
 	pending    float64 // part of an impulse that falls on the next sample
@@ -85,7 +84,7 @@ type resonator struct {
 
 type faultState struct {
 	f     Fault
-	rng   *rand.Rand
+	rng   *source
 	level float64 // amplitude of this control block (× load for bearing defects)
 	slip  float64
 
@@ -123,7 +122,7 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 
 	ph := newRand(seed, streamPhase)
 	for k, a := range spec.Harmonics {
-		phi := 2 * math.Pi * ph.Float64()
+		phi := 2 * math.Pi * ph.float64()
 		j := 2 * (k + 1)
 		m.baseR[j], m.baseI[j] = a*math.Cos(phi), a*math.Sin(phi)
 		if a > 0 {
@@ -132,7 +131,7 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 	}
 	if me := spec.Mesh; me.Teeth > 0 {
 		m.meshOn = true
-		p1, p2, ps := 2*math.Pi*ph.Float64(), 2*math.Pi*ph.Float64(), 2*math.Pi*ph.Float64()
+		p1, p2, ps := 2*math.Pi*ph.float64(), 2*math.Pi*ph.float64(), 2*math.Pi*ph.float64()
 		m.m1R, m.m1I = me.Amp*math.Cos(p1), me.Amp*math.Sin(p1)
 		sb := me.Amp * me.Sideband / 2
 		m.muR, m.muI = sb*math.Cos(p1+ps), sb*math.Sin(p1+ps)
@@ -149,7 +148,7 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 	// first samples already have their low-frequency content.
 	if m.pinkAmp > 0 {
 		for range 8192 {
-			m.pk.next(m.rngPink.NormFloat64())
+			m.pk.next(m.rngPink.norm())
 		}
 	}
 
@@ -167,15 +166,15 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 			fs.order = ratios.BPFO
 		case InnerRace:
 			fs.order = ratios.BPFI
-			fs.angle = fs.rng.Float64()
+			fs.angle = fs.rng.float64()
 		case Ball:
 			fs.order = 2 * ratios.BSF
 			fs.cageO = ratios.FTF
-			fs.cage = fs.rng.Float64()
+			fs.cage = fs.rng.float64()
 		case Imbalance:
 			// The added mass lies within ±45° of the residual imbalance,
 			// so the 1× line grows (by Severity·cos 45° at least).
-			phi := math.Atan2(m.baseI[2], m.baseR[2]) + (fs.rng.Float64()-0.5)*math.Pi/2
+			phi := math.Atan2(m.baseI[2], m.baseR[2]) + (fs.rng.float64()-0.5)*math.Pi/2
 			fs.uR[2], fs.uI[2] = math.Cos(phi), math.Sin(phi)
 			m.nPow = max(m.nPow, 2)
 		case Looseness:
@@ -185,13 +184,13 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 				if j%2 == 1 {
 					a /= 2
 				}
-				phi := 2 * math.Pi * fs.rng.Float64()
+				phi := 2 * math.Pi * fs.rng.float64()
 				fs.uR[j], fs.uI[j] = a*math.Cos(phi), a*math.Sin(phi)
 			}
 			m.nPow = max(m.nPow, looseOrders)
 		}
 		if f.Kind.Bearing() {
-			fs.phase = fs.rng.Float64() // where in its period the defect starts
+			fs.phase = fs.rng.float64() // where in its period the defect starts
 			m.bearingIdx = append(m.bearingIdx, i)
 		}
 		m.faults = append(m.faults, fs)
@@ -325,13 +324,13 @@ func (m *Machine) block(dst []float32) {
 	if w := m.white; w > 0 {
 		r := m.rngWhite
 		for i := range n {
-			acc[i] += w * r.NormFloat64()
+			acc[i] += w * r.norm()
 		}
 	}
 	if a := m.pinkAmp; a > 0 {
 		p, r := m.pk, m.rngPink
 		for i := range n {
-			acc[i] += a * p.next(r.NormFloat64())
+			acc[i] += a * p.next(r.norm())
 		}
 		m.pk = p
 	}
@@ -343,7 +342,7 @@ func (m *Machine) block(dst []float32) {
 		if a := m.resNoise * m.loadF; a > 0 {
 			r := m.rngRes
 			for i := range n {
-				x[i] += a * r.NormFloat64()
+				x[i] += a * r.norm()
 			}
 		}
 		for _, fi := range m.bearingIdx {
@@ -418,7 +417,7 @@ func (m *Machine) mesh(acc, s1r, s1i []float64) {
 func (m *Machine) excite(fs *faultState, x, ang []float64) {
 	if fs.f.Kind == Wear {
 		for i := range ang {
-			x[i] += fs.level * fs.rng.NormFloat64()
+			x[i] += fs.level * fs.rng.norm()
 		}
 		return
 	}
@@ -434,7 +433,7 @@ func (m *Machine) excite(fs *faultState, x, ang []float64) {
 		p := fs.phase + d
 		if p >= 1 {
 			frac := (1 - fs.phase) / d
-			a := fs.level * (1 + 0.1*fs.rng.NormFloat64()) // impact strength varies by ~10 %
+			a := fs.level * (1 + 0.1*fs.rng.norm()) // impact strength varies by ~10 %
 			switch fs.f.Kind {
 			case InnerRace:
 				a *= loadZone(ang[i] + fs.angle) // the defect turns with the shaft
@@ -448,7 +447,7 @@ func (m *Machine) excite(fs *faultState, x, ang []float64) {
 			x[i] += a * (1 - frac)
 			x[i+1] += a * frac
 			p -= 1
-			fs.jit = math.Max(0.5, math.Min(1.5, 1+fs.slip*fs.rng.NormFloat64()))
+			fs.jit = math.Max(0.5, math.Min(1.5, 1+fs.slip*fs.rng.norm()))
 			d = fs.inc * fs.jit
 		}
 		fs.phase = p

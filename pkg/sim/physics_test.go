@@ -24,7 +24,8 @@ func TestHealthyShaftHarmonics(t *testing.T) {
 	for k, want := range s.Harmonics {
 		f := float64(k+1) * fr
 		got := peak(mag, df, f, 0.01)
-		if math.Abs(got-want) > 0.03*want {
+		// noise adds about 1.5 % scatter to the 10 mg 3× line
+		if math.Abs(got-want) > 0.06*want {
 			t.Errorf("%d× (%.2f Hz): amplitude %.5f g, want %.5f g", k+1, f, got, want)
 		}
 		if fl := floor(mag, df, f, 5); got < 50*fl {
@@ -50,7 +51,7 @@ func TestHarmonicsWithDrift(t *testing.T) {
 		for h := 1; h <= 3; h++ {
 			f := float64(h) * fr
 			tol := f*s.SpeedDrift.Bound + 2*df
-			if p, fl := peak(mag, df, f, tol), floor(mag, df, f, 20); p < 20*fl {
+			if p, fl := peak(mag, df, f, tol), floor(mag, df, f, 20); p < 10*fl {
 				t.Errorf("%v %d×: peak %.2g only %.1f× the floor", k, h, p, p/fl)
 			}
 		}
@@ -62,6 +63,7 @@ func TestGearMesh(t *testing.T) {
 	// 600 Hz of Amp·Sideband/2, second harmonic at 1150 Hz. 2 s puts every
 	// line on a bin.
 	s := still(Gearbox)
+	s.White, s.Pink, s.ResonanceNoise = 0, 0, 0 // the lines alone
 	x := gen(t, s, 3, int(2*s.Rate))
 	mag, df := amplitudeSpectrum(x, s.Rate)
 	me := s.Mesh
@@ -70,7 +72,7 @@ func TestGearMesh(t *testing.T) {
 	}{
 		{575, me.Amp}, {550, me.Amp * me.Sideband / 2}, {600, me.Amp * me.Sideband / 2}, {1150, me.Amp2},
 	} {
-		if got := peak(mag, df, c.f, 0.01); math.Abs(got-c.want) > 0.05*c.want {
+		if got := peak(mag, df, c.f, 0.01); math.Abs(got-c.want) > 0.001*c.want {
 			t.Errorf("line at %.0f Hz: %.5f, want %.5f", c.f, got, c.want)
 		}
 	}
@@ -107,13 +109,15 @@ func TestEnvelopeSpectrumShowsDefect(t *testing.T) {
 			env, df := envelopeSpectrum(x, s.Rate, 2500, 3500)
 			for _, l := range c.present {
 				p, fl := peak(env, df, l.f, tol), floor(env, df, l.f, 15)
-				if p < 4*fl {
+				t.Logf("%s: %.1f× floor", l.name, p/fl)
+				if p < 8*fl {
 					t.Errorf("%s at %.2f Hz: peak %.3g only %.1f× the floor %.3g", l.name, l.f, p, p/fl, fl)
 				}
 			}
 			for _, l := range c.absent {
 				p, fl := peak(env, df, l.f, tolAbsent), floor(env, df, l.f, 15)
-				if p > 3*fl {
+				t.Logf("absent %s: %.1f× floor", l.name, p/fl)
+				if p > 5*fl {
 					t.Errorf("%s at %.2f Hz should be absent: peak %.3g is %.1f× the floor", l.name, l.f, p, p/fl)
 				}
 			}
@@ -123,7 +127,7 @@ func TestEnvelopeSpectrumShowsDefect(t *testing.T) {
 		x := gen(t, Preset(Bearing), 4, int(4*base.Rate))
 		env, df := envelopeSpectrum(x, base.Rate, 2500, 3500)
 		for _, f := range []float64{d.BPFO, d.BPFI, 2 * d.BSF} {
-			if p, fl := peak(env, df, f, tol), floor(env, df, f, 15); p > 3*fl {
+			if p, fl := peak(env, df, f, tolAbsent), floor(env, df, f, 15); p > 5*fl {
 				t.Errorf("healthy envelope has a line at %.2f Hz: %.1f× the floor", f, p/fl)
 			}
 		}
@@ -193,9 +197,11 @@ func TestFaultOnset(t *testing.T) {
 }
 
 func TestImbalanceAndLoosenessLines(t *testing.T) {
-	// At 1800 rpm, 2 s put every half order on a bin.
+	// At 1800 rpm, 2 s put every half order on a bin. No noise: this
+	// checks the lines' model, and lines of 5 mg are not far above it.
 	s := still(Bearing)
 	s.RPM = 1800
+	s.White, s.Pink, s.ResonanceNoise = 0, 0, 0
 	n := int(2 * s.Rate)
 	fr := s.RPM / 60
 	line := func(x []float32, o float64) float64 {
@@ -209,7 +215,7 @@ func TestImbalanceAndLoosenessLines(t *testing.T) {
 	a1 := line(gen(t, s, 6, n), 1)
 	// The added vector is within ±45° of the residual one.
 	lo := math.Sqrt(a0*a0 + 0.05*0.05 + 2*a0*0.05*math.Cos(math.Pi/4))
-	if a1 < 0.98*lo || a1 > 1.02*(a0+0.05) {
+	if a1 < 0.999*lo || a1 > 1.001*(a0+0.05) {
 		t.Errorf("imbalance 0.05 g: 1× went from %.4f to %.4f g, want within [%.4f, %.4f]", a0, a1, lo, a0+0.05)
 	}
 
@@ -221,10 +227,10 @@ func TestImbalanceAndLoosenessLines(t *testing.T) {
 		{5, 0.05 * math.Pow(5, -0.7)},
 		{9.5, 0.5 * 0.05 * math.Pow(9.5, -0.7)},
 	} {
-		if got := line(loose, c.order); math.Abs(got-c.want) > 0.03*c.want {
+		if got := line(loose, c.order); math.Abs(got-c.want) > 0.001*c.want {
 			t.Errorf("looseness %.1f×: %.5f g, want %.5f g", c.order, got, c.want)
 		}
-		if h := line(healthy, c.order); h > 0.1*c.want { // noise only
+		if h := line(healthy, c.order); h > 0.001*c.want {
 			t.Errorf("healthy machine already has %.1f× at %.5f g", c.order, h)
 		}
 	}

@@ -63,7 +63,7 @@ func Preset(k Kind) Spec {
 	// Drifts are stationary with correlation times of tens of seconds, so
 	// one or two healthy minutes show a machine's whole operating range.
 	speed := Drift{Walk: 0.004, Tau: 20 * time.Second, Bound: 0.012}
-	load := Drift{Walk: 0.05, Tau: 30 * time.Second, Bound: 0.15}
+	load := Drift{Walk: 0.04, Tau: 20 * time.Second, Bound: 0.1}
 	switch k {
 	case Fan:
 		return Spec{
