@@ -46,7 +46,10 @@ type Machine struct {
 	cyc         float64 // shaft angle in cycles, mod 2 (so the half orders stay continuous)
 
 	// shaft family: Σ_j Re(c_j·h^j), h = exp(iπ·cyc) the half-shaft phasor.
-	nPow       int
+	nPow       int  // highest power j in use (even)
+	half       bool // odd powers (half orders) in use: a looseness fault
+	eR, eI     [maxPow / 2]float64 // c_j of this block for j = 2, 4, … (index j/2−1)
+	oR, oI     [maxPow / 2]float64 // c_j of this block for j = 1, 3, … (index (j−1)/2)
 	hr, hi     float64 // h
 	rr, ri     float64 // h's rotation per sample
 	baseR      [maxPow + 1]float64
@@ -188,6 +191,7 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 				fs.uR[j], fs.uI[j] = a*math.Cos(phi), a*math.Sin(phi)
 			}
 			m.nPow = max(m.nPow, looseOrders)
+			m.half = true
 		}
 		if f.Kind.Bearing() {
 			fs.phase = fs.rng.float64() // where in its period the defect starts
@@ -306,6 +310,7 @@ func (m *Machine) control() {
 			fs.inc = fs.order * m.inc
 		}
 	}
+	m.splitCoefficients()
 }
 
 // block produces len(dst) ≤ ctrlEvery samples, all inside one control
@@ -321,18 +326,16 @@ func (m *Machine) block(dst []float32) {
 	if m.meshOn {
 		m.mesh(acc[:n], s1[0][:n], s1[1][:n])
 	}
+	var z [ctrlEvery]float64 // standard normal draws
 	if w := m.white; w > 0 {
-		r := m.rngWhite
+		m.rngWhite.fillNorm(z[:n])
 		for i := range n {
-			acc[i] += w * r.norm()
+			acc[i] += w * z[i]
 		}
 	}
 	if a := m.pinkAmp; a > 0 {
-		p, r := m.pk, m.rngPink
-		for i := range n {
-			acc[i] += a * p.next(r.norm())
-		}
-		m.pk = p
+		m.rngPink.fillNorm(z[:n])
+		m.pk.add(acc[:n], z[:n], a)
 	}
 	if len(m.res) > 0 {
 		// x is the force on the resonances; x[n] collects the parts of
@@ -340,9 +343,9 @@ func (m *Machine) block(dst []float32) {
 		var x [ctrlEvery + 1]float64
 		x[0] = m.pending
 		if a := m.resNoise * m.loadF; a > 0 {
-			r := m.rngRes
+			m.rngRes.fillNorm(z[:n])
 			for i := range n {
-				x[i] += a * r.norm()
+				x[i] += a * z[i]
 			}
 		}
 		for _, fi := range m.bearingIdx {
@@ -366,22 +369,45 @@ func (m *Machine) block(dst []float32) {
 	}
 }
 
+// splitCoefficients copies the block's coefficients c_j into the even
+// and odd arrays the shaft pass reads.
+func (m *Machine) splitCoefficients() {
+	for k := 0; 2*k+2 <= m.nPow; k++ {
+		m.eR[k], m.eI[k] = m.cR[2*k+2], m.cI[2*k+2]
+		m.oR[k], m.oI[k] = m.cR[2*k+1], m.cI[2*k+1]
+	}
+}
+
 // shaft adds the shaft family Σ_j Re(c_j·h^j) to acc, h = exp(iπ·angle)
 // the half-shaft phasor, records the angle of every sample and the 1×
-// phasor h², and advances the shaft.
+// phasor b = h², and advances the shaft. Even powers are the chain b^k and
+// odd ones h·b^k, so a machine with half orders computes its integer orders
+// with the very same operations as one without.
 func (m *Machine) shaft(acc, ang, s1r, s1i []float64) {
 	hr, hi, rr, ri := m.hr, m.hi, m.rr, m.ri
 	cyc, inc := m.cyc, m.inc
-	nPow := m.nPow
-	cR, cI := m.cR[:nPow+1], m.cI[:nPow+1]
+	nE := m.nPow / 2
+	eR, eI := m.eR[:nE], m.eI[:nE]
+	oR, oI := m.oR[:nE], m.oI[:nE]
 	for i := range acc {
 		ang[i] = cyc
-		s1r[i], s1i[i] = hr*hr-hi*hi, 2*hr*hi
+		br, bi := hr*hr-hi*hi, 2*hr*hi
+		s1r[i], s1i[i] = br, bi
 		var v float64
-		pr, pi := hr, hi
-		for j := 1; j < len(cR); j++ {
-			v += cR[j]*pr - cI[j]*pi
-			pr, pi = pr*hr-pi*hi, pr*hi+pi*hr
+		pr, pi := br, bi
+		if m.half {
+			qr, qi := hr, hi
+			for k := range eR {
+				v += oR[k]*qr - oI[k]*qi
+				v += eR[k]*pr - eI[k]*pi
+				qr, qi = qr*br-qi*bi, qr*bi+qi*br
+				pr, pi = pr*br-pi*bi, pr*bi+pi*br
+			}
+		} else {
+			for k := range eR {
+				v += eR[k]*pr - eI[k]*pi
+				pr, pi = pr*br-pi*bi, pr*bi+pi*br
+			}
 		}
 		acc[i] += v
 		hr, hi = hr*rr-hi*ri, hr*ri+hi*rr

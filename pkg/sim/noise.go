@@ -86,17 +86,55 @@ func init() {
 
 // norm returns a standard normal number.
 func (r *source) norm() float64 {
-	for {
-		u := r.uint64()
+	u := r.uint64()
+	j := int32(u)
+	i := (u >> 32) & 127
+	if abs32(j) < zigK[i] {
+		return float64(j) * zigW[i] // 98.8 % of draws
+	}
+	return r.normSlow(j, i)
+}
+
+// fillNorm fills dst with standard normal numbers, the same sequence as
+// len(dst) calls of norm, with the generator's state kept in registers.
+func (r *source) fillNorm(dst []float64) {
+	s0, s1, s2, s3 := r.s[0], r.s[1], r.s[2], r.s[3]
+	for k := range dst {
+		u := bits.RotateLeft64(s0+s3, 23) + s0
+		t := s1 << 17
+		s2 ^= s0
+		s3 ^= s1
+		s1 ^= s2
+		s0 ^= s3
+		s2 ^= t
+		s3 = bits.RotateLeft64(s3, 45)
 		j := int32(u)
 		i := (u >> 32) & 127
-		x := float64(j) * zigW[i]
-		a := uint32(j)
-		if j < 0 {
-			a = uint32(-j)
+		if abs32(j) < zigK[i] {
+			dst[k] = float64(j) * zigW[i]
+			continue
 		}
-		if a < zigK[i] {
-			return x // 98.8 % of draws
+		r.s = [4]uint64{s0, s1, s2, s3}
+		dst[k] = r.normSlow(j, i)
+		s0, s1, s2, s3 = r.s[0], r.s[1], r.s[2], r.s[3]
+	}
+	r.s = [4]uint64{s0, s1, s2, s3}
+}
+
+func abs32(j int32) uint32 {
+	if j < 0 {
+		return uint32(-j)
+	}
+	return uint32(j)
+}
+
+// normSlow finishes a draw whose first candidate (j, strip i) fell outside
+// the strip's rectangle: the tail, the wedge test, or a fresh draw.
+func (r *source) normSlow(j int32, i uint64) float64 {
+	for {
+		x := float64(j) * zigW[i]
+		if abs32(j) < zigK[i] {
+			return x
 		}
 		if i == 0 { // the tail beyond zigR
 			for {
@@ -114,6 +152,9 @@ func (r *source) norm() float64 {
 		if zigF[i]+r.float64()*(zigF[i-1]-zigF[i]) < math.Exp(-0.5*x*x) {
 			return x
 		}
+		u := r.uint64()
+		j = int32(u)
+		i = (u >> 32) & 127
 	}
 }
 
@@ -141,6 +182,25 @@ var pinkNorm = func() float64 {
 	}
 	return 1 / math.Sqrt(e)
 }()
+
+// add adds amp times the filtered z to acc, the same as amp·next(z[i]) per
+// sample, with the filter state in registers.
+func (p *pink) add(acc, z []float64, amp float64) {
+	b0, b1, b2, b3, b4, b5, b6 := p.b[0], p.b[1], p.b[2], p.b[3], p.b[4], p.b[5], p.b[6]
+	z = z[:len(acc)]
+	for i, w := range z {
+		b0 = 0.99886*b0 + w*0.0555179
+		b1 = 0.99332*b1 + w*0.0750759
+		b2 = 0.96900*b2 + w*0.1538520
+		b3 = 0.86650*b3 + w*0.3104856
+		b4 = 0.55000*b4 + w*0.5329522
+		b5 = -0.7616*b5 - w*0.0168980
+		y := b0 + b1 + b2 + b3 + b4 + b5 + b6 + w*0.5362
+		b6 = w * 0.115926
+		acc[i] += amp * y
+	}
+	p.b = [7]float64{b0, b1, b2, b3, b4, b5, b6}
+}
 
 func (p *pink) next(w float64) float64 {
 	b := &p.b

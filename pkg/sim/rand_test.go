@@ -96,3 +96,22 @@ func BenchmarkNormal(b *testing.B) {
 		_ = s
 	})
 }
+
+func TestFillNormMatchesNorm(t *testing.T) {
+	a, b := newRand(3, 3), newRand(3, 3)
+	buf := make([]float64, 100_000) // about 1200 slow-path draws
+	a.fillNorm(buf)
+	for i, v := range buf {
+		if w := b.norm(); v != w {
+			t.Fatalf("draw %d: fillNorm %v, norm %v", i, v, w)
+		}
+	}
+	var p, q pink
+	acc := make([]float64, 1000)
+	p.add(acc, buf[:1000], 2)
+	for i := range acc {
+		if w := 2 * q.next(buf[i]); acc[i] != w {
+			t.Fatalf("pink sample %d: add %v, next %v", i, acc[i], w)
+		}
+	}
+}
