@@ -46,12 +46,12 @@ type Machine struct {
 	cyc         float64 // shaft angle in cycles, mod 2 (so the half orders stay continuous)
 
 	// shaft family: Σ_j Re(c_j·h^j), h = exp(iπ·cyc) the half-shaft phasor.
-	nPow       int  // highest power j in use (even)
-	half       bool // odd powers (half orders) in use: a looseness fault
+	nPow       int                 // highest power j in use (even)
+	half       bool                // odd powers (half orders) in use: a looseness fault
 	eR, eI     [maxPow / 2]float64 // c_j of this block for j = 2, 4, … (index j/2−1)
 	oR, oI     [maxPow / 2]float64 // c_j of this block for j = 1, 3, … (index (j−1)/2)
-	hr, hi     float64 // h
-	rr, ri     float64 // h's rotation per sample
+	hr, hi     float64             // h
+	rr, ri     float64             // h's rotation per sample
 	baseR      [maxPow + 1]float64
 	baseI      [maxPow + 1]float64
 	cR, cI     [maxPow + 1]float64 // coefficients of this control block
