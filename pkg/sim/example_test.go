@@ -49,7 +49,7 @@ func ExampleNewFleet() {
 		fmt.Printf("%-10s %-9s %5.0f Hz %v\n", m.ID, m.Spec.Sensor, m.Spec.Rate, len(m.Spec.Faults))
 	}
 	for _, t := range fleet.Truth() {
-		fmt.Printf("%s: %v from %v, detectable %v\n", t.Machine, t.Fault, t.Start, t.Detectable)
+		fmt.Printf("%s: %v from %v, clear from %v, detectable %v\n", t.Machine, t.Fault, t.Start, t.Visible, t.Detectable)
 	}
 	// Output:
 	// fan-01     acoustic  16000 Hz 1
@@ -58,8 +58,8 @@ func ExampleNewFleet() {
 	// bearing-04 vibration 25600 Hz 1
 	// motor-05   vibration 25600 Hz 0
 	// fan-06     acoustic  16000 Hz 1
-	// fan-01: wear from 3m2s, detectable true
-	// gearbox-03: ball from 3m24s, detectable true
-	// bearing-04: outer-race from 3m46s, detectable true
-	// fan-06: imbalance from 4m34s, detectable false
+	// fan-01: wear from 3m2s, clear from 3m7s, detectable true
+	// gearbox-03: ball from 3m24s, clear from 3m29s, detectable true
+	// bearing-04: outer-race from 3m46s, clear from 7m30.4s, detectable true
+	// fan-06: imbalance from 4m34s, clear from -1ns, detectable false
 }

@@ -66,7 +66,7 @@ func TestFleetDegradationReachesClear(t *testing.T) {
 			if fl.Growth == 0 {
 				continue
 			}
-			clear := clearSeverity(m.Kind, fl.Kind)
+			clear := ClearSeverity(m.Kind, fl.Kind)
 			at := fl.Start + time.Duration(0.6*float64(set.Duration-fl.Start))
 			if l := fl.Level(at); l < 0.99*clear || l > 1.01*clear {
 				t.Errorf("%s: degradation at 60 %% of its life is %.3f, want the clear level %.3f", m.ID, l, clear)
@@ -81,8 +81,9 @@ func TestFleetDegradationReachesClear(t *testing.T) {
 // TestFleetLabels checks the Detectable labels NewFleet sets against a
 // stand-in for a spectral-patch detector: the mean log power of 48
 // log-spaced bands over 1024-sample frames, faulty against healthy with
-// the same seed. Every clear fault of every repertoire raises some band by
-// 10 dB or more; every hidden fault raises none by 1 dB.
+// the same seed. Every fault kind at its ClearSeverity raises some band by
+// 10 dB or more on every kind of machine; every hidden fault raises none by
+// 1 dB.
 func TestFleetLabels(t *testing.T) {
 	for _, k := range Kinds {
 		healthy := Preset(k)
@@ -100,10 +101,43 @@ func TestFleetLabels(t *testing.T) {
 				t.Errorf("%v %v at %g: band excess %.1f dB, want <= %.0f dB", k, fl.Kind, fl.Severity, db, wantDB)
 			}
 		}
-		for _, fk := range repertoire[k] {
-			check(Fault{Kind: fk, Severity: clearSeverity(k, fk)}, 10, true)
+		for fk := OuterRace; fk <= Wear; fk++ {
+			check(Fault{Kind: fk, Severity: ClearSeverity(k, fk)}, 10, true)
 		}
 		check(Fault{Kind: Imbalance, Severity: 0.05 * healthy.Harmonics[0]}, 1, false)
 		check(Fault{Kind: OuterRace, Severity: 0.01}, 1, false)
+	}
+}
+
+func TestFleetTruthVisible(t *testing.T) {
+	set := &FleetSettings{Healthy: time.Minute, Duration: 6 * time.Minute}
+	f := NewFleet(3, 12, set)
+	truth := f.Truth()
+	i := 0
+	for _, m := range f {
+		for _, fl := range m.Spec.Faults {
+			tr := truth[i]
+			i++
+			clear := ClearSeverity(m.Kind, fl.Kind)
+			switch {
+			case !fl.Detectable:
+				if tr.Visible != -1 {
+					t.Errorf("%s hidden %v: Visible %v, want -1", m.ID, fl.Kind, tr.Visible)
+				}
+			case fl.Growth > 0:
+				want := fl.Start + time.Duration(0.6*float64(set.Duration-fl.Start))
+				if d := tr.Visible - want; d < -time.Second || d > time.Second {
+					t.Errorf("%s degradation: Visible %v, want %v", m.ID, tr.Visible, want)
+				}
+			default:
+				if want := fl.Start + fl.Ramp; tr.Visible != want {
+					t.Errorf("%s %v: Visible %v, want %v", m.ID, fl.Kind, tr.Visible, want)
+				}
+			}
+			if tr.Visible > 0 && (fl.Level(tr.Visible) < clear || fl.Level(tr.Visible-time.Millisecond) >= clear) {
+				t.Errorf("%s: Level %.4f at Visible, %.4f 1 ms before; clear is %.4f", m.ID,
+					fl.Level(tr.Visible), fl.Level(tr.Visible-time.Millisecond), clear)
+			}
+		}
 	}
 }
