@@ -128,10 +128,11 @@ var repertoire = map[Kind][]FaultKind{
 // more over the healthy machine: a fault a spectral-patch detector should
 // see. TestFleetLabels measures it; the table is in docs/sim.md. It is the
 // same for every kind except Imbalance: 0.3 outer race, 0.5 inner race,
-// 0.8 ball, 0.1 looseness, 0.03 wear; imbalance 0.1 on a pump, 0.2
-// elsewhere. On the acoustic fan and gearbox that imbalance is 50 to 70
-// times their 1× line (a microphone barely hears 1×), so NewFleet never
-// gives them one as a clear fault. It panics on an unknown fault kind.
+// 0.8 ball, 0.1 looseness, 0.03 wear; imbalance 0.1 on a pump, 0.2 on a
+// gearbox or the bearing rig, 0.3 on a motor, 0.4 on a fan. On the
+// acoustic fan and gearbox that imbalance is 70 to 100 times their 1× line
+// (a microphone barely hears 1×), so NewFleet never gives them one as a
+// clear fault. It panics on an unknown fault kind.
 func ClearSeverity(k Kind, fk FaultKind) float64 {
 	switch fk {
 	case OuterRace:
@@ -145,8 +146,15 @@ func ClearSeverity(k Kind, fk FaultKind) float64 {
 	case Looseness:
 		return 0.1
 	case Imbalance:
-		if k == Pump {
-			return 0.1 // the pump's 1× falls in the 40–60 Hz band above its pink noise
+		// The 1× line sits in the lowest bands, whose level depends on
+		// the machine's own 1× and low-frequency noise.
+		switch k {
+		case Pump:
+			return 0.1 // its 1× (49 Hz) stands in the 40–60 Hz band, above little pink noise
+		case Motor:
+			return 0.3
+		case Fan:
+			return 0.4 // its 1× (24.7 Hz) is below 40 Hz: only leakage shows
 		}
 		return 0.2
 	}
