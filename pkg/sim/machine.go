@@ -206,7 +206,7 @@ func New(spec Spec, seed uint64) (*Machine, error) {
 func (m *Machine) SampleRate() float64 { return m.rate }
 
 // Spec returns a copy of the machine's spec, faults included: the truth of
-// what it simulates.
+// what it simulates. It allocates the copy's slices.
 func (m *Machine) Spec() Spec { return m.spec.clone() }
 
 // Seed returns the seed the machine was built with.

@@ -217,6 +217,9 @@ func (s *Spec) Validate() error {
 		if err := f.validate(); err != nil {
 			return bad("Faults[%d]: %v", i, err)
 		}
+		if f.Kind.Bearing() && len(s.Resonances) == 0 {
+			return bad("Faults[%d]: a %v fault rings the resonances, and there are none", i, f.Kind)
+		}
 		if f.Kind == Looseness && looseOrders*fmax/2 >= nyq {
 			return bad("Faults[%d]: looseness harmonics reach %.0f Hz, above Nyquist", i, looseOrders*fmax/2)
 		}

@@ -322,6 +322,10 @@ func TestValidate(t *testing.T) {
 		{"fault start", func(s *Spec) { s.Faults = []Fault{{Kind: Ball, Severity: 1, Start: -1}} }},
 		{"duration", func(s *Spec) { s.Duration = -1 }},
 		{"too many resonances", func(s *Spec) { s.Resonances = make([]Resonance, 9) }},
+		{"impacts without resonance", func(s *Spec) {
+			s.Resonances = nil
+			s.Faults = []Fault{{Kind: OuterRace, Severity: 1}}
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := Preset(Fan)
