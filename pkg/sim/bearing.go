@@ -14,7 +14,12 @@ type BearingGeometry struct {
 // SKF6205 is the SKF 6205-2RS JEM deep-groove ball bearing of the drive end
 // of the Case Western Reserve University bearing rig: 9 balls, d = 7.94 mm,
 // D = 39.04 mm, contact angle 0. It is the default bearing of every preset.
-var SKF6205 = BearingGeometry{Balls: 9, BallDiameter: 7.94, PitchDiameter: 39.04, ContactAngle: 0}
+// Changing this variable does not change the default.
+var SKF6205 = skf6205()
+
+func skf6205() BearingGeometry {
+	return BearingGeometry{Balls: 9, BallDiameter: 7.94, PitchDiameter: 39.04, ContactAngle: 0}
+}
 
 // DefectFreqs holds the characteristic defect frequencies of a bearing at one
 // shaft speed, all in Hz.

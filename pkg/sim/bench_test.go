@@ -21,7 +21,7 @@ func BenchmarkRead(b *testing.B) {
 		}
 		b.ReportMetric(float64(m.Samples())/s.Rate/b.Elapsed().Seconds(), "signal-s/s")
 	}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		b.Run(k.String(), func(b *testing.B) { run(b, Preset(k), 1024) })
 	}
 	b.Run("gearbox-all-faults", func(b *testing.B) { run(b, busy(), 1024) })

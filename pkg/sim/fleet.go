@@ -193,9 +193,10 @@ func NewFleet(seed uint64, n int, settings *FleetSettings) Fleet {
 	onset := func() time.Duration {
 		return s.Healthy + time.Duration((0.1+0.3*rng.Float64())*float64(left)).Round(time.Second)
 	}
+	kinds := Kinds()
 	f := make(Fleet, n)
 	for i := range f {
-		k := Kinds[i%len(Kinds)]
+		k := kinds[i%len(kinds)]
 		spec := Preset(k)
 		spec.Duration = s.Duration
 		switch rolePattern[i%len(rolePattern)] {

@@ -85,7 +85,7 @@ func TestFleetDegradationReachesClear(t *testing.T) {
 // 10 dB or more on every kind of machine; every hidden fault raises none by
 // 1 dB.
 func TestFleetLabels(t *testing.T) {
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		healthy := Preset(k)
 		n := int(4 * healthy.Rate)
 		h := gen(t, healthy, 21, n)

@@ -35,8 +35,9 @@ const (
 
 var kindNames = [...]string{Fan: "fan", Pump: "pump", Gearbox: "gearbox", Bearing: "bearing", Motor: "motor"}
 
-// Kinds lists every Kind in the order NewFleet cycles through them.
-var Kinds = []Kind{Fan, Pump, Gearbox, Bearing, Motor}
+// Kinds returns every Kind in the order NewFleet cycles through them:
+// fan, pump, gearbox, bearing, motor. It allocates a fresh slice.
+func Kinds() []Kind { return []Kind{Fan, Pump, Gearbox, Bearing, Motor} }
 
 // String returns the kind's name: "fan", "pump", "gearbox", "bearing" or "motor".
 func (k Kind) String() string {

@@ -229,7 +229,7 @@ func (s *Spec) Validate() error {
 
 func (s *Spec) bearing() BearingGeometry {
 	if s.Bearing == (BearingGeometry{}) {
-		return SKF6205
+		return skf6205()
 	}
 	return s.Bearing
 }

@@ -335,7 +335,7 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		s := Preset(k)
 		if err := s.Validate(); err != nil {
 			t.Errorf("Preset(%v): %v", k, err)
@@ -355,7 +355,7 @@ func TestReadDoesNotAllocate(t *testing.T) {
 }
 
 func TestNamesRoundTrip(t *testing.T) {
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if got, err := ParseKind(k.String()); err != nil || got != k {
 			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
 		}
