@@ -34,6 +34,7 @@ type BatchNorm struct {
 	invStd        []float64 // per channel, from the last Forward
 	mean          []float64 // per channel, from the last Forward
 	s1, s2        []float64 // per-channel accumulators
+	f1, f2, f3    []float32 // per-channel float32 coefficients of the elementwise passes
 }
 
 var (
@@ -52,7 +53,8 @@ func NewBatchNorm(c int) *BatchNorm {
 		GGamma: make([]float32, c), GBeta: make([]float32, c),
 		RunningMean: make([]float32, c), RunningVar: make([]float32, c),
 		invStd: make([]float64, c), mean: make([]float64, c),
-		s1: make([]float64, c), s2: make([]float64, c)}
+		s1: make([]float64, c), s2: make([]float64, c),
+		f1: make([]float32, c), f2: make([]float32, c), f3: make([]float32, c)}
 	for i := range b.Gamma {
 		b.Gamma[i] = 1
 		b.RunningVar[i] = 1
@@ -109,6 +111,7 @@ func (b *BatchNorm) Forward(x Tensor, training bool) Tensor {
 	clear(s1)
 	clear(s2)
 	if S == 1 {
+		s1, s2 := s1[:C], s2[:C]
 		for i := 0; i < x.N; i++ {
 			row := xd[i*C : (i+1)*C]
 			for c, v := range row {
@@ -147,12 +150,18 @@ func (b *BatchNorm) Forward(x Tensor, training bool) Tensor {
 	b.xhat = grow(b.xhat, n)
 	xh := b.xhat
 	if S == 1 {
+		mu, is := b.f1[:C], b.f2[:C]
+		for c := range mu {
+			mu[c], is[c] = float32(b.mean[c]), float32(b.invStd[c])
+		}
+		g, be := b.Gamma[:C], b.Beta[:C]
 		for i := 0; i < x.N; i++ {
 			o := i * C
-			for c := 0; c < C; c++ {
-				h := float32((float64(xd[o+c]) - b.mean[c]) * b.invStd[c])
-				xh[o+c] = h
-				y[o+c] = b.Gamma[c]*h + b.Beta[c]
+			xs, hs, ys := xd[o:o+C], xh[o:o+C], y[o:o+C]
+			for c, v := range xs {
+				h := (v - mu[c]) * is[c]
+				hs[c] = h
+				ys[c] = g[c]*h + be[c]
 			}
 		}
 	} else {
@@ -177,16 +186,17 @@ func (b *BatchNorm) Forward(x Tensor, training bool) Tensor {
 func (b *BatchNorm) affine(y, x []float32, S, N int) {
 	C := b.C
 	if S == 1 {
-		sc, sh := b.s1, b.s2 // reuse accumulators as per-channel scale and shift
-		for c := 0; c < C; c++ {
-			sc[c] = float64(b.Gamma[c]) * b.invStd[c]
-			sh[c] = float64(b.Beta[c]) - b.mean[c]*sc[c]
+		sc, sh := b.f1[:C], b.f2[:C]
+		for c := range sc {
+			k := float64(b.Gamma[c]) * b.invStd[c]
+			sc[c] = float32(k)
+			sh[c] = float32(float64(b.Beta[c]) - b.mean[c]*k)
 		}
 		for i := 0; i < N; i++ {
 			o := i * C
 			xs, ys := x[o:o+C], y[o:o+C]
 			for c, v := range xs {
-				ys[c] = float32(float64(v)*sc[c] + sh[c])
+				ys[c] = v*sc[c] + sh[c]
 			}
 		}
 		return
@@ -291,12 +301,16 @@ func (b *BatchNorm) Backward(dy Tensor) Tensor {
 		sgh[c] /= M
 	}
 	if S == 1 {
+		kk, aa, cc := b.f1[:C], b.f2[:C], b.f3[:C]
+		for c := range kk {
+			kk[c] = float32(float64(b.Gamma[c]) * b.invStd[c])
+			aa[c], cc[c] = float32(sg[c]), float32(sgh[c])
+		}
 		for i := 0; i < x.N; i++ {
 			o := i * C
 			gs, hs, ds := g[o:o+C], b.xhat[o:o+C], dx[o:o+C]
 			for c, v := range gs {
-				k := float64(b.Gamma[c]) * b.invStd[c]
-				ds[c] = float32(k * (float64(v) - sg[c] - float64(hs[c])*sgh[c]))
+				ds[c] = kk[c] * (v - aa[c] - hs[c]*cc[c])
 			}
 		}
 	} else {

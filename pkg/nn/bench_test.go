@@ -3,6 +3,8 @@ package nn
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/gemm"
 )
 
 // dcaseNet is the DCASE 2020 Task 2 baseline autoencoder:
@@ -92,4 +94,52 @@ func BenchmarkConv2DStep(b *testing.B) {
 	}
 	flops := 3 * 2 * float64(32*16*8*9*32*64)
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkDCASEGemmOnly performs exactly the gemm.Sgemm calls of one
+// BenchmarkDCASETrain step (per Dense: forward (F,T), weight gradient
+// (T,F), input gradient (F,F) except for the first layer) and nothing
+// else. Its allocs/op are the seam's own; equal allocs/op for the two
+// benchmarks show that the layers, loss and optimiser allocate nothing.
+// (Its time is not the seam's share of a training step: gonum's kernels
+// skip zero multipliers, which ReLU activations and gradients are half
+// made of; use pprof for the share, see docs/nn.md.)
+func BenchmarkDCASEGemmOnly(b *testing.B) {
+	sizes := []int{640, 128, 128, 128, 128, 8, 128, 128, 128, 128, 640}
+	const n = 512
+	rng := rand.New(rand.NewPCG(1, 1))
+	buf := func(k int) []float32 {
+		// Non-zero values: gonum's kernels skip zero multipliers.
+		v := make([]float32, k)
+		randAway(rng, v)
+		return v
+	}
+	type layer struct {
+		in, out             int
+		x, w, y, dy, dx, gw []float32
+	}
+	var ls []layer
+	for i := 0; i+1 < len(sizes); i++ {
+		in, out := sizes[i], sizes[i+1]
+		ls = append(ls, layer{in, out, buf(n * in), buf(out * in), buf(n * out), buf(n * out), buf(n * in), buf(out * in)})
+	}
+	step := func() {
+		for _, l := range ls {
+			gemm.Sgemm(false, true, n, l.out, l.in, 1, l.x, l.in, l.w, l.in, 1, l.y, l.out)
+		}
+		for i := len(ls) - 1; i >= 0; i-- {
+			l := ls[i]
+			gemm.Sgemm(true, false, l.out, l.in, n, 1, l.dy, l.out, l.x, l.in, 1, l.gw, l.in)
+			if i > 0 {
+				gemm.Sgemm(false, false, n, l.in, l.out, 1, l.dy, l.out, l.w, l.in, 0, l.dx, l.in)
+			}
+		}
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "vectors/s")
 }

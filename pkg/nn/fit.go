@@ -81,14 +81,14 @@ func (m *LossModel) Step(x, y Tensor, train bool) float64 {
 	}
 	out := m.Net.Forward(x, train)
 	n := out.N * out.Shape.Size()
-	target := x.Data
+	tgt := x
 	if y.N > 0 {
-		target = y.Data
+		tgt = y
 	}
-	if len(target) < n {
-		panic(fmt.Sprintf("nn: LossModel: output has %d values, target %d", n, len(target)))
+	if tgt.N != out.N || tgt.Shape.Size() != out.Shape.Size() || len(tgt.Data) < n {
+		panic(fmt.Sprintf("nn: LossModel: output %d×%v, target %d×%v", out.N, out.Shape, tgt.N, tgt.Shape))
 	}
-	target = target[:n]
+	target := tgt.Data[:n]
 	if !train {
 		return loss(nil, out.Data[:n], target)
 	}
@@ -162,7 +162,8 @@ type History struct {
 // batches of BatchSize. The steady-state step allocates nothing in Fit
 // itself. It returns ErrNoData without training rows, ErrNonFinite
 // (wrapped, with the epoch) when a loss is NaN or ±Inf, and OnEpoch's
-// error. It panics if y has a different number of rows than x.
+// error. It panics if y has a different number of rows than x, or ValY
+// is missing (given) when y is given (missing).
 func Fit(m Model, opt Optimizer, x, y Tensor, cfg *FitConfig) (*History, error) {
 	var c FitConfig
 	if cfg != nil {
@@ -178,6 +179,9 @@ func Fit(m Model, opt Optimizer, x, y Tensor, cfg *FitConfig) (*History, error) 
 		panic(fmt.Sprintf("nn: Fit: x has %d rows, y %d", x.N, y.N))
 	}
 	hasY := y.N > 0
+	if c.ValX.N > 0 && hasY != (c.ValY.N > 0) || c.ValY.N > 0 && c.ValY.N != c.ValX.N {
+		panic(fmt.Sprintf("nn: Fit: ValX has %d rows and ValY %d; give ValY exactly when y is given", c.ValX.N, c.ValY.N))
+	}
 	trainX, trainY := x, y
 	valX, valY := c.ValX, c.ValY
 	if valX.N == 0 && c.ValFraction > 0 {

@@ -224,7 +224,7 @@ func TestFitCallbacksAndErrors(t *testing.T) {
 	// Non-finite data.
 	bad := NewTensor(10, Shape{4})
 	bad.Data[3] = float32(math.NaN())
-	if _, err := Fit(m, NewAdam(net.Params(), 1e-3), bad, Tensor{}, &FitConfig{Epochs: 1, BatchSize: 4}); !errors.Is(err, ErrNonFinite) {
+	if _, err := Fit(m, NewAdam(net.Params(), 1e-3), bad, NewTensor(10, Shape{2}), &FitConfig{Epochs: 1, BatchSize: 4}); !errors.Is(err, ErrNonFinite) {
 		t.Fatalf("NaN data: %v", err)
 	}
 	if _, err := Fit(m, NewAdam(net.Params(), 1e-3), Tensor{Shape: Shape{4}}, Tensor{}, nil); !errors.Is(err, ErrNoData) {
@@ -268,5 +268,23 @@ func TestSchedules(t *testing.T) {
 				t.Errorf("%s: LR(%v) = %v, want %v", c.name, tt, got, c.want[i])
 			}
 		}
+	}
+}
+
+// TestFitStepsAllocateNothing: Fit's allocations do not grow with the
+// number of steps per epoch (they are per Fit and per epoch only).
+func TestFitStepsAllocateNothing(t *testing.T) {
+	x, y := linearData(640, 4, 2, 0, 1)
+	allocs := func(batch int) float64 {
+		net := smallNet(1)
+		m := NewLossModel(net, MSE)
+		opt := NewAdam(net.Params(), 1e-3)
+		cfg := &FitConfig{Epochs: 3, BatchSize: batch, ValFraction: 0.1}
+		Fit(m, opt, x, y, cfg) // size the layers' buffers
+		return testing.AllocsPerRun(3, func() { Fit(m, opt, x, y, cfg) })
+	}
+	// 576 training rows: 9 steps per epoch at batch 64, 36 at batch 16.
+	if a, b := allocs(64), allocs(16); a != b {
+		t.Fatalf("Fit allocates %v times with 9 steps per epoch, %v with 36", a, b)
 	}
 }

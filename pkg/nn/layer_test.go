@@ -130,6 +130,17 @@ func TestStepAllocatesNothing(t *testing.T) {
 		if a := testing.AllocsPerRun(20, step); a != 0 {
 			t.Errorf("%s: %v allocations per training step", c.name, a)
 		}
+		// Alternating batch sizes (a last, smaller batch; a decoder run on
+		// batch×K rows) reuse the buffers sized for the largest.
+		big, small := randTensor(rng, 48, c.in), randTensor(rng, 5, c.in)
+		m.Step(big, Tensor{}, true)
+		if a := testing.AllocsPerRun(20, func() {
+			m.Step(small, Tensor{}, true)
+			m.Step(big, Tensor{}, true)
+			c.net.Forward(small, false)
+		}); a != 0 {
+			t.Errorf("%s: %v allocations with alternating batch sizes", c.name, a)
+		}
 		// Backward with an injected gradient (the VAE's use) allocates nothing either.
 		y := c.net.Forward(x, true)
 		dy := NewTensor(y.N, y.Shape)
