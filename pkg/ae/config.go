@@ -399,12 +399,18 @@ func (c *Config) convArch() (*arch, error) {
 		// outPad = (H + 2p − k) mod s restores H exactly, and is < s.
 		a.shapes = append(a.shapes, s)
 		a.outPad = append(a.outPad, [2]int{h % sh, w % sw})
-		k := l.KH * l.KW
-		a.params += s[0]*l.Channels*k + l.Channels + l.Channels*s[0]*k + s[0]
-		s = nn.Shape{l.Channels, h/sh + 1, w/sw + 1}
-		if s.Size() > maxInput {
-			return nil, fmt.Errorf("conv layer %d: output %v too large", i, s)
+		oh, ow := h/sh+1, w/sw+1
+		if satMul(l.Channels, oh, ow) > maxInput {
+			return nil, fmt.Errorf("conv layer %d: output of %d×%d×%d values too large", i, l.Channels, oh, ow)
 		}
+		// The weights (twice: the block and its mirror) and the im2col
+		// workspace of both, (InC·KH·KW)×(OH·OW) values.
+		w1 := satMul(s[0], l.Channels, l.KH, l.KW)
+		if col := satMul(s[0], l.KH, l.KW, oh, ow); w1 > maxParams || col > maxParams {
+			return nil, fmt.Errorf("conv layer %d: %d weights, %d-value workspace, at most %d", i, w1, col, maxParams)
+		}
+		a.params += 2*w1 + l.Channels + s[0]
+		s = nn.Shape{l.Channels, oh, ow}
 		if c.convBN(i) {
 			a.params += 4 * l.Channels // encoder block
 		}
@@ -444,4 +450,17 @@ func (c *Config) convAct(i int) Activation {
 		return c.CodeActivation
 	}
 	return c.Activation
+}
+
+// satMul returns the product of positive factors, saturated at
+// maxParams+1 so that it cannot overflow.
+func satMul(f ...int) int {
+	p := 1
+	for _, v := range f {
+		if v > 0 && p > (maxParams+1)/v {
+			return maxParams + 1
+		}
+		p *= v
+	}
+	return min(p, maxParams+1)
 }
