@@ -190,7 +190,7 @@ func DCASE2020Fit() nn.FitConfig {
 //	Denoising  the same, trained with Gaussian corruption σ = 0.5 (standardised units)
 //	Sparse     128 → 64 sigmoid code units (no BatchNorm on the code), KL toward
 //	           ρ = 0.05 with β = 0.1
-//	CAES       three blocks of 16, 32, 64 channels; along each axis a 4-wide kernel
+//	CAES       three blocks of 8, 16, 32 channels; along each axis a 4-wide kernel
 //	           with stride 2 while the axis is at least 8 long, else 3-wide with
 //	           stride 1 (padding 1); BatchNorm+ReLU; a 32-unit linear dense code
 //
@@ -211,7 +211,7 @@ func Defaults(kind Kind, frames, bins int) Config {
 		c.Sparsity = Sparsity{Rho: 0.05, Beta: 0.1}
 	case CAES:
 		h, w := frames, bins
-		for _, ch := range []int{16, 32, 64} {
+		for _, ch := range []int{8, 16, 32} {
 			l := ConvLayer{Channels: ch}
 			l.KH, l.StrideH, l.PadH = axis(h)
 			l.KW, l.StrideW, l.PadW = axis(w)
