@@ -235,7 +235,7 @@ func axis(n int) (k, s, p int) {
 }
 
 // InputDim returns Frames·Bins, the values per patch.
-func (c *Config) InputDim() int { return c.Frames * c.Bins }
+func (c Config) InputDim() int { return c.Frames * c.Bins }
 
 // Validate reports whether c (with defaults filled in) describes a valid
 // model; the error wraps ErrConfig.
@@ -351,7 +351,7 @@ type arch struct {
 	params   int
 }
 
-func (c *Config) denseArch() (*arch, error) {
+func (c Config) denseArch() (*arch, error) {
 	if c.Code < 1 {
 		return nil, fmt.Errorf("code width %d, need at least 1", c.Code)
 	}
@@ -378,7 +378,7 @@ func (c *Config) denseArch() (*arch, error) {
 	return a, nil
 }
 
-func (c *Config) convArch() (*arch, error) {
+func (c Config) convArch() (*arch, error) {
 	if len(c.Conv) == 0 {
 		return nil, errors.New("caes needs at least one conv layer")
 	}
@@ -437,7 +437,7 @@ func (c *Config) convArch() (*arch, error) {
 // convBN reports whether encoder block i of a CAES has a BatchNorm: the
 // hidden setting, or the code setting for the last block without a dense
 // bottleneck (that block produces the code).
-func (c *Config) convBN(i int) bool {
+func (c Config) convBN(i int) bool {
 	if i == len(c.Conv)-1 && c.Code == 0 {
 		return c.CodeBatchNorm
 	}
@@ -445,7 +445,7 @@ func (c *Config) convBN(i int) bool {
 }
 
 // convAct is convBN's counterpart for the activation.
-func (c *Config) convAct(i int) Activation {
+func (c Config) convAct(i int) Activation {
 	if i == len(c.Conv)-1 && c.Code == 0 {
 		return c.CodeActivation
 	}
