@@ -195,15 +195,8 @@ func (c *clampReLU) Forward(x Tensor, training bool) Tensor {
 }
 
 func (c *clampReLU) Backward(dy Tensor) Tensor {
-	n := len(c.y)
-	c.dy = grow(c.dy, n)
-	for i, g := range dy.Data[:n] {
-		if c.y[i] > 0 {
-			c.dy[i] = g
-		} else {
-			c.dy[i] = 0
-		}
-	}
+	c.dy = grow(c.dy, len(c.y))
+	reluMask(c.dy, dy.Data, c.y)
 	return c.inner.Backward(Tensor{Data: c.dy, N: dy.N, Shape: dy.Shape})
 }
 

@@ -60,14 +60,18 @@ func gradErrors(l Layer, x Tensor, training bool, reset func()) []string {
 	for i := range r {
 		r[i] = float32(rng.NormFloat64())
 	}
+	var scale float64 // Σ|r·y|, the size of L's rounding error in float32 units
 	loss := func() float64 {
 		y := fwd()
-		var s float64
+		var s, a float64
 		for i, v := range y.Data[:len(r)] {
 			s += float64(v) * float64(r[i])
+			a += math.Abs(float64(v) * float64(r[i]))
 		}
+		scale = a
 		return s
 	}
+	loss()
 	params := l.Params()
 	ZeroGrad(params)
 	fwd()
@@ -86,16 +90,18 @@ func gradErrors(l Layer, x Tensor, training bool, reset func()) []string {
 			v[i] = old
 			num[i] = (lp - lm) / (2 * gcEps)
 		}
-		// Relative to the numerical gradient's norm, floored at 1e-3 per
-		// component so that gradients that are exactly zero in theory (a
-		// bias before BatchNorm) compare on an absolute scale.
+		// Relative to the numerical gradient's norm, floored at
+		// 1e-3·max(1, Σ|r·y|) per component so that gradients that are
+		// exactly zero in theory (a bias before BatchNorm) compare on an
+		// absolute scale above the finite difference's rounding noise,
+		// about 6e-8·Σ|r·y|/2ε = 3e-6·Σ|r·y|.
 		var dn, nn float64
 		for i, n := range num {
 			d := float64(analytic[i]) - n
 			dn += d * d
 			nn += n * n
 		}
-		floor := 1e-3 * math.Sqrt(float64(len(num)))
+		floor := 1e-3 * max(1, scale) * math.Sqrt(float64(len(num)))
 		if rel := math.Sqrt(dn) / max(math.Sqrt(nn), floor); rel > gcTol {
 			errs = append(errs, fmt.Sprintf("%s: relative error %.3g > %g\nanalytic %v\nnumeric  %v", name, rel, gcTol, analytic, num))
 		}
@@ -177,6 +183,9 @@ func TestGradients(t *testing.T) {
 		{"Sequential/dense", func() Layer {
 			return NewSequential(NewDense(4, 6, rng), bnRand(6, rng), NewReLU(), NewDense(6, 3, rng), NewTanh())
 		}, 5, Shape{4}, true},
+		{"Sequential/flatten-first", func() Layer {
+			return NewSequential(NewFlatten(), NewDropout(0.2, rng), NewDense(6, 3, rng), NewSigmoid())
+		}, 2, Shape{2, 3}, false},
 		{"Sequential/conv", func() Layer {
 			return NewSequential(
 				NewConv2D(1, 2, Square(3, 2, 1), rng), bnRand(2, rng), NewELU(1),

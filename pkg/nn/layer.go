@@ -133,6 +133,7 @@ type Sequential struct {
 	Layers []Layer
 	params []Param
 	state  []Param
+	first  int // index of the first layer with parameters (len(Layers) if none)
 }
 
 var (
@@ -149,8 +150,11 @@ func NewSequential(layers ...Layer) *Sequential {
 	if len(layers) == 0 {
 		panic("nn: NewSequential with no layers")
 	}
-	s := &Sequential{Layers: layers}
+	s := &Sequential{Layers: layers, first: len(layers)}
 	for i, l := range layers {
+		if len(l.Params()) > 0 && s.first == len(layers) {
+			s.first = i
+		}
 		for _, p := range l.Params() {
 			p.Name = fmt.Sprintf("%d.%s", i, p.Name)
 			s.params = append(s.params, p)
@@ -183,14 +187,18 @@ func (s *Sequential) Backward(dy Tensor) Tensor {
 }
 
 // BackwardParams is Backward without the gradient with respect to the
-// input: the first layer computes only its parameter gradients when it can
-// (Dense and the convolutions skip one matrix product). Use it when nothing
-// upstream needs dx, e.g. training a plain network.
+// input: layers before the first one with parameters are skipped, and that
+// one computes only its parameter gradients when it can (Dense and the
+// convolutions skip one matrix product). Use it when nothing upstream needs
+// dx, e.g. training a plain network.
 func (s *Sequential) BackwardParams(dy Tensor) {
-	for i := len(s.Layers) - 1; i > 0; i-- {
+	if s.first == len(s.Layers) {
+		return
+	}
+	for i := len(s.Layers) - 1; i > s.first; i-- {
 		dy = s.Layers[i].Backward(dy)
 	}
-	backwardParams(s.Layers[0], dy)
+	backwardParams(s.Layers[s.first], dy)
 }
 
 // backwardParams calls l.BackwardParams when l has it, else l.Backward.
