@@ -30,27 +30,30 @@ const (
 	Denoising Kind = "denoising"
 )
 
-// Activation names an elementwise nonlinearity.
+// Activation names an elementwise nonlinearity (the pkg/nn layer of the
+// same name).
 type Activation string
 
+// The activations.
 const (
-	ReLU      Activation = "relu"
-	LeakyReLU Activation = "leaky_relu" // slope 0.01 below zero (PyTorch's default)
-	ELU       Activation = "elu"        // alpha 1
-	Tanh      Activation = "tanh"
-	Sigmoid   Activation = "sigmoid"
-	Linear    Activation = "linear" // the identity: no layer
+	ReLU      Activation = "relu"       // max(x, 0)
+	LeakyReLU Activation = "leaky_relu" // x, or 0.01·x below zero (PyTorch's default slope)
+	ELU       Activation = "elu"        // x, or e^x − 1 below zero (alpha 1)
+	Tanh      Activation = "tanh"       // tanh(x)
+	Sigmoid   Activation = "sigmoid"    // 1/(1 + e^−x), values in (0, 1)
+	Linear    Activation = "linear"     // the identity: no layer
 )
 
 // Init names a weight initialisation (see nn.Init).
 type Init string
 
+// The initialisations.
 const (
-	HeUniform     Init = "he_uniform" // U(±√(6/fanIn)), bias 0; the default
-	HeNormal      Init = "he_normal"
-	GlorotUniform Init = "glorot_uniform" // Keras' default (the original DCASE baseline)
-	GlorotNormal  Init = "glorot_normal"
-	TorchDefault  Init = "torch" // PyTorch's U(±1/√fanIn) for weights and biases (dcase_ae.py)
+	HeUniform     Init = "he_uniform"     // U(±√(6/fanIn)), bias 0; the default
+	HeNormal      Init = "he_normal"      // N(0, 2/fanIn)
+	GlorotUniform Init = "glorot_uniform" // U(±√(6/(fanIn+fanOut))): Keras' default (the original DCASE baseline)
+	GlorotNormal  Init = "glorot_normal"  // N(0, 2/(fanIn+fanOut))
+	TorchDefault  Init = "torch"          // PyTorch's U(±1/√fanIn) for weights and biases (dcase_ae.py)
 )
 
 // ConvLayer is one block of a CAES encoder: a Conv2D from the previous
