@@ -14,7 +14,7 @@
 //
 //	l, err := model.Load("pump-01.mhm")
 //	s := l.NewScorer()
-//	s.Score(scores, perFeature, values, bands, n) // bands: nil unless l.Bands() > 0 The byte layout is
+//	s.Score(scores, perFeature, values, bands, n) // bands: nil unless l.Bands() > 0
 //
-// documented in docs/artifact.md and on Artifact.Encode.
+// The byte layout is documented in docs/artifact.md and on Artifact.Encode.
 package model
