@@ -42,7 +42,8 @@ type Loaded struct {
 
 // Open decodes the weights of a's kind (ae.Unmarshal for dense-ae, caes,
 // sparse-ae and denoising-ae; vae.Unmarshal for vae) and checks that they
-// fit the artifact: the network's kind is the Meta's, its input size is the
+// fit the artifact: the network's kind is the Meta's, BinBaseline is empty
+// or has one value per spectrogram bin, its input size is the
 // patch size of Meta.Feature (T·F), a band-tagged VAE has as many bands as
 // the features, and Meta.Score names a score the kind can compute
 // ("mse" or empty for the autoencoders; a vae.ScoreType name or empty for
@@ -60,6 +61,9 @@ func Open(a *Artifact) (*Loaded, error) {
 		return nil, fmt.Errorf("%w: feature configuration: %w", ErrFormat, err)
 	}
 	want := m.Feature.Dim()
+	if nb := len(m.BinBaseline); nb != 0 && nb != m.Feature.Bins() {
+		return nil, fmt.Errorf("%w: bin baseline of %d values, the features have %d bins", ErrFormat, nb, m.Feature.Bins())
+	}
 	l := &Loaded{Artifact: a}
 	var dim int
 	switch m.Kind {

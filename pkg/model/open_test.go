@@ -312,6 +312,7 @@ func TestOpenRefuses(t *testing.T) {
 	bad("unknown kind", func(a *Artifact) { a.Meta.Kind = "svm" }, ErrKind)
 	bad("other patch size", func(a *Artifact) { a.Meta.Feature = feature.DCASE2020() }, ErrMismatch)
 	bad("vae score on an autoencoder", func(a *Artifact) { a.Meta.Score.Type = "elbo" }, ErrFormat)
+	bad("short bin baseline", func(a *Artifact) { a.Meta.BinBaseline = make([]float64, 5) }, ErrFormat)
 	bad("invalid features", func(a *Artifact) { a.Meta.Feature.SampleRate = 0 }, ErrFormat)
 	t.Run("unknown vae score", func(t *testing.T) {
 		a := artifactOf(t, vaeM)
