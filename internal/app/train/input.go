@@ -187,8 +187,8 @@ type reader struct {
 	config func(rate float64, path string) (feature.Config, error)
 	// from says where cfg comes from, for errors ("the model's ...").
 	from string
-	ext    *feature.Extractor
-	dim    int
+	ext  *feature.Extractor
+	dim  int
 	// keep the first file's channel resolution to report it
 	channelName string
 	channelIdx  int
