@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The real-data protocols of docs/results.md, run through the train CLI
+# exactly as a user would (`make eval`). Each part is skipped, with a
+# message, when its archive is absent.
+#
+#   scripts/eval.sh [cwru] [femto] [dcase]     (default: all three)
+#
+# Environment: MHM_DATA  folder of the archives (default: ../shared/data
+#                        beside the repository, else /work/shared/data)
+#              OUT       results folder (default: .data/eval; .data/ is git-ignored)
+#              EPOCHS    training epochs (default 100)
+#              MODELS    model kinds for CWRU and FEMTO (default "dense-ae vae")
+#              DCASE_MODELS  model kinds for DCASE (default "dense-ae")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA=${MHM_DATA:-}
+if [ -z "$DATA" ]; then
+	for d in ../shared/data ../../shared/data /work/shared/data; do
+		if [ -d "$d" ]; then DATA=$d; break; fi
+	done
+fi
+OUT=${OUT:-.data/eval}
+EPOCHS=${EPOCHS:-100}
+MODELS=${MODELS:-dense-ae vae}
+DCASE_MODELS=${DCASE_MODELS:-dense-ae}
+PARTS=${*:-cwru femto dcase}
+mkdir -p "$OUT" .data bin
+go build -o bin/train ./cmd/train
+T=bin/train
+
+# extract ARCHIVE DIR: unpack DATA/ARCHIVE into .data/ unless .data/DIR exists.
+extract() {
+	if [ -d ".data/$2" ]; then return 0; fi
+	if [ -z "$DATA" ] || [ ! -f "$DATA/$1" ]; then
+		echo "skip: $1 not found (set MHM_DATA to the folder of the archives)" >&2
+		return 1
+	fi
+	tar xJf "$DATA/$1" -C .data
+}
+
+# run NAME CMD...: print the command, run it, keep its output in OUT/NAME.txt.
+run() {
+	local name=$1; shift
+	echo "\$ $*" | tee "$OUT/$name.txt"
+	"$@" 2>"$OUT/$name.log" | tee -a "$OUT/$name.txt"
+}
+
+for part in $PARTS; do
+case $part in
+cwru)
+	extract cwru.tar.xz cwru || continue
+	C=.data/cwru
+	# Labels: the healthy recording is normal, every seeded fault anomalous.
+	{ echo "file,label"; echo "normal_0_97.mat,normal"
+	  for f in "$C"/48k_*.mat; do echo "$(basename "$f"),anomaly"; done; } >"$OUT/cwru-labels.csv"
+	for m in $MODELS; do
+		extra=()
+		if [ "$m" = vae ]; then extra=(--score log-evidence); fi
+		# Windows of 0.2 s; the first 80% of the healthy recording is fitted,
+		# its last quarter (60-80%) held out for the threshold; the last 20%
+		# is scored against every fault file's windows.
+		run "cwru-$m-fit" $T fit --machine cwru-de --model "$m" "${extra[@]}" --epochs "$EPOCHS" --quiet \
+			--variable _DE_time --segment 0.2s --calibrate-split 0.25 \
+			--out "$OUT/cwru-$m.mhm" "$C/normal_0_97.mat@0:0.8"
+		$T eval --model "$OUT/cwru-$m.mhm" --labels "$OUT/cwru-labels.csv" --per-file --json \
+			"$C/normal_0_97.mat@0.8:1" "$C"/48k_*.mat >"$OUT/cwru-$m-eval.json"
+		run "cwru-$m-eval" $T eval --model "$OUT/cwru-$m.mhm" --labels "$OUT/cwru-labels.csv" --per-file \
+			--plots "$OUT/cwru-$m" "$C/normal_0_97.mat@0.8:1" "$C"/48k_*.mat
+	done
+	;;
+femto)
+	extract femto.tar.xz femto || continue
+	for b in Bearing2_1 Bearing2_2; do
+		dir=.data/femto/Learning_set/$b
+		mapfile -t files < <(ls "$dir"/acc_*.csv | sort)
+		n=${#files[@]}
+		k=$(( (n * 20 + 50) / 100 ))     # the first 20% of the snapshots:
+		# fitted on the first 15%, threshold on 15-20% (the last quarter).
+		for m in $MODELS; do
+			run "femto-$b-$m-fit" $T fit --machine "femto-$b" --model "$m" --epochs "$EPOCHS" --quiet \
+				--channel horizontal --calibrate-split 0.25 --out "$OUT/femto-$b-$m.mhm" "${files[@]:0:$k}"
+			run "femto-$b-$m-timeline" $T timeline --model "$OUT/femto-$b-$m.mhm" --plots "$OUT/femto-$b-$m" \
+				--indicators rms,kurtosis "$dir"
+		done
+	done
+	;;
+dcase)
+	extract dcase2020-id00.tar.xz dcase2020-id00 || continue
+	D=.data/dcase2020-id00
+	mapfile -t clips < <(ls "$D"/train/normal_*.wav | sort)
+	for m in $DCASE_MODELS; do
+		# 60 normal clips: the first 48 fitted, the last 12 for the threshold.
+		echo "\$ /usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KB max RSS' $T fit --machine id_00 --model $m ... (60 clips)" >"$OUT/dcase-$m-time.txt"
+		/usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KB max RSS' -a -o "$OUT/dcase-$m-time.txt" \
+			$T fit --machine id_00 --model "$m" --epochs "$EPOCHS" --quiet --out "$OUT/dcase-$m.mhm" "${clips[@]:0:60}" \
+			| tee "$OUT/dcase-$m-fit.txt"
+		cat "$OUT/dcase-$m-time.txt"
+		run "dcase-$m-eval" $T eval --model "$OUT/dcase-$m.mhm" --plots "$OUT/dcase-$m" \
+			"${clips[@]:60}" "$D"/test/anomaly_*.wav
+	done
+	;;
+*)
+	echo "unknown part $part: want cwru, femto or dcase" >&2; exit 2 ;;
+esac
+done
+echo "results in $OUT"
