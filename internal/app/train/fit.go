@@ -34,8 +34,10 @@ needs into one artifact file (docs/artifact.md).
 PATHS are files, folders or globs (WAV, FEMTO acc_*.csv, MAT, CSV), in the
 order that matters: the calibration data is taken from the END of that list
 (the last --calibrate-split of the files, or of a single file's patches),
-never shuffled into training. A PATH may end with @FROM:TO to use only that
-fraction of each file (normal.mat@0:0.8 is its first 80%).
+never shuffled into training. A PATH may end with @FROM:TO (fractions): for
+a file, that part of the recording (normal.mat@0:0.8 is its first 80%); for a
+folder or glob, that share of its files (Bearing2_1@0:0.2 is the first 20% of
+the snapshots, in natural order).
 
 Features are computed with the stream's front end (pkg/feature). --preset auto
 picks dcase2020 for 16 kHz WAV audio and otherwise the vibration preset with
@@ -50,7 +52,7 @@ the calibration part if that is shorter.
 
 Examples:
   train fit --machine fan-00 --model dense-ae --out fan-00.mhm data/dcase/train/
-  train fit --machine b2_1 --model vae --channel horizontal --out b2_1.mhm 'femto/Bearing2_1/acc_000*.csv'
+  train fit --machine b2_1 --model vae --channel horizontal --calibrate-split 0.25 --out b2_1.mhm femto/Bearing2_1@0:0.2
   train fit --machine cwru --model dense-ae --variable _DE_time --segment 0.2s \
             --calibrate-split 0.25 --out cwru.mhm normal_0_97.mat@0:0.8`
 

@@ -29,10 +29,12 @@ type source struct {
 var rangeSuffix = regexp.MustCompile(`@([0-9]*\.?[0-9]*):([0-9]*\.?[0-9]*)$`)
 
 // parseSources expands the PATHS of a command line (files, folders, globs;
-// signal.Expand) in order. An argument may end with @FROM:TO, fractions of
-// each file's length in [0, 1] (either may be empty: 0 and 1), to use only
-// that part of the recording; an argument that names an existing file is
-// taken literally even if it looks like that.
+// signal.Expand) in order. An argument may end with @FROM:TO, fractions in
+// [0, 1] (either may be empty: 0 and 1): for a file, the part of the
+// recording to use (samples [FROM·L, TO·L)); for a folder or glob, the
+// files to use (files [FROM·n, TO·n) of its n in natural order, rounded).
+// An argument that names an existing file is taken literally even if it
+// looks like that (CWRU names hold an @).
 func parseSources(args []string) ([]source, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: no recordings given (PATHS: files, folders or globs)", cli.ErrUsage)
@@ -56,6 +58,14 @@ func parseSources(args []string) ([]source, error) {
 		files, err := signal.Expand([]string{path})
 		if err != nil {
 			return nil, err
+		}
+		if st, err := os.Stat(path); (err != nil || st.IsDir()) && (from != 0 || to != 1) {
+			// A folder or glob: the range selects its files.
+			lo, hi := int(math.Round(from*float64(len(files)))), int(math.Round(to*float64(len(files))))
+			if lo >= hi {
+				return nil, fmt.Errorf("%w: %s: the range selects none of its %d files", cli.ErrUsage, arg, len(files))
+			}
+			files, from, to = files[lo:hi], 0, 1
 		}
 		for _, f := range files {
 			out = append(out, source{Path: f, From: from, To: to})

@@ -613,4 +613,25 @@ func TestParsers(t *testing.T) {
 	if src[1].String() != at+"@0.8:1" {
 		t.Errorf("String %q", src[1].String())
 	}
+	// On a folder or glob the range selects files.
+	for i := range 10 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("acc_%05d.csv", i+1)), nil, 0o644)
+	}
+	for _, tc := range []struct {
+		arg   string
+		first string
+		n     int
+	}{
+		{dir + "@0:0.2", "OR007@12_0_161.wav", 2}, // 11 files in natural order, the .wav first ("O" < "a")
+		{filepath.Join(dir, "acc_*.csv") + "@0.8:", "acc_00009.csv", 2},
+		{filepath.Join(dir, "acc_*.csv") + "@:0.15", "acc_00001.csv", 2},
+	} {
+		src, err := parseSources([]string{tc.arg})
+		if err != nil || len(src) != tc.n || filepath.Base(src[0].Path) != tc.first || src[0].From != 0 || src[0].To != 1 {
+			t.Errorf("parseSources(%s) = %+v, %v", tc.arg, src, err)
+		}
+	}
+	if _, err := parseSources([]string{filepath.Join(dir, "acc_*.csv") + "@0.5:0.52"}); err == nil {
+		t.Error("a range selecting no file succeeded")
+	}
 }
