@@ -374,7 +374,9 @@ func TestPerFeature(t *testing.T) {
 
 // TestScoreDeterministic checks that a patch's score depends only on the
 // patch and the seed: equal across calls, batch sizes and positions, and
-// different for another seed.
+// different for another seed. A batch of one takes other GEMM kernels than a
+// batch of fifty (pkg/nn/internal/gemm picks row and dot kernels for small
+// products), so "alone" agrees to float32 rounding, not bit for bit.
 func TestScoreDeterministic(t *testing.T) {
 	m, mx, rng := trainMixture(t)
 	D := m.InputDim()
@@ -385,7 +387,7 @@ func TestScoreDeterministic(t *testing.T) {
 		again := scoreWith(t, m, cfg, x, nil)
 		for i := range all {
 			one := scoreWith(t, m, cfg, x[i*D:(i+1)*D], nil)[0]
-			if all[i] != again[i] || math.Abs(one-all[i]) > 1e-9*math.Abs(all[i]) {
+			if all[i] != again[i] || math.Abs(one-all[i]) > 1e-4*math.Max(1, math.Abs(all[i])) {
 				t.Fatalf("%s, patch %d: batch %v, repeat %v, alone %v", typ, i, all[i], again[i], one)
 			}
 		}
