@@ -14,9 +14,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
+	"github.com/mhmstream/mhm/pkg/nn"
 	"github.com/mhmstream/mhm/pkg/threshold"
 )
 
@@ -633,5 +635,40 @@ func TestParsers(t *testing.T) {
 	}
 	if _, err := parseSources([]string{filepath.Join(dir, "acc_*.csv") + "@0.5:0.52"}); err == nil {
 		t.Error("a range selecting no file succeeded")
+	}
+}
+
+// On a terminal the progress is one bar redrawn in place.
+func TestProgressBar(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, false)
+	p.tty, p.width = true, 100
+	p.Batch(1, 5, 10)
+	if err := p.Epoch(nn.EpochStats{Epoch: 1, Epochs: 4, TrainLoss: 2.5, ValLoss: 3.25, Elapsed: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	p.Done()
+	s := b.String()
+	for _, w := range []string{"\r[", "epoch 1/4", "loss 2.5", "val 3.25", "left ", "\x1b[K"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("bar %q lacks %q", s, w)
+		}
+	}
+	if strings.Contains(s, "\n") {
+		t.Errorf("the bar printed a newline: %q", s)
+	}
+	if got := timeLeft(2*time.Second, 1, 4); got != 6*time.Second {
+		t.Errorf("time left %v, want 6s", got)
+	}
+	// Not a terminal: plain lines; quiet: nothing.
+	b.Reset()
+	newProgress(&b, false).Epoch(nn.EpochStats{Epoch: 2, Epochs: 10, TrainLoss: 1, ValLoss: math.NaN(), Elapsed: time.Second})
+	if got := b.String(); got != "epoch  2/10  train 1  elapsed 1s  left 4s\n" {
+		t.Errorf("log line %q", got)
+	}
+	b.Reset()
+	newProgress(&b, true).Epoch(nn.EpochStats{Epoch: 2, Epochs: 10})
+	if b.Len() != 0 {
+		t.Errorf("quiet printed %q", b.String())
 	}
 }
