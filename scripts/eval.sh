@@ -3,7 +3,8 @@
 # exactly as a user would (`make eval`). Each part is skipped, with a
 # message, when its archive is absent.
 #
-#   scripts/eval.sh [cwru] [femto] [dcase]     (default: all three)
+#   scripts/eval.sh [cwru] [femto] [dcase] [dcase-ref]   (default: the first three;
+#   dcase-ref runs the PyTorch reference of ../shared/bench on the same DCASE split)
 #
 # Environment: MHM_DATA  folder of the archives (default: ../shared/data
 #                        beside the repository, else /work/shared/data)
@@ -102,8 +103,28 @@ dcase)
 			"$D/train@0.8:1" "$D"/test/anomaly_*.wav
 	done
 	;;
+dcase-ref)
+	# The same split through the PyTorch reference of the DCASE baseline
+	# (../shared/bench/dcase_ae.py; Debian's python3-torch), for comparison.
+	extract dcase2020-id00.tar.xz dcase2020-id00 || continue
+	REF=${MHM_BENCH:-$(dirname "$DATA")/bench}/dcase_ae.py
+	if [ ! -f "$REF" ] || ! /usr/bin/python3 -c 'import torch, sklearn' 2>/dev/null; then
+		echo "skip: dcase-ref needs $REF and /usr/bin/python3 with torch and sklearn" >&2; continue
+	fi
+	D=$(pwd)/.data/dcase2020-id00
+	R=$OUT/dcase-ref
+	rm -rf "$R"; mkdir -p "$R/train" "$R/test"
+	mapfile -t clips < <(ls "$D"/train/normal_*.wav | sort)
+	for c in "${clips[@]:0:60}"; do ln -s "$c" "$R/train/"; done
+	for c in "${clips[@]:60}" "$D"/test/anomaly_*.wav; do ln -s "$c" "$R/test/"; done
+	run dcase-ref /usr/bin/time -f '%e s wall, %U s user, %S s sys' /usr/bin/python3 "$REF" "$R/train" "$R/test" \
+		--epochs "$EPOCHS" --threads 1 --json "$OUT/dcase-ref.json"
+	;;
 *)
 	echo "unknown part $part: want cwru, femto or dcase" >&2; exit 2 ;;
 esac
 done
+if command -v python3 >/dev/null; then
+	python3 scripts/eval_tables.py "$OUT" | tee "$OUT/results.md"
+fi
 echo "results in $OUT"

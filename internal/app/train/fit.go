@@ -420,7 +420,11 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	last := len(hist.TrainLoss) - 1
 	val := ""
 	if len(hist.ValLoss) > 0 {
-		val = fmt.Sprintf(", validation %.6g (best epoch %d)", hist.ValLoss[last], hist.BestEpoch)
+		kept := "the last epoch is kept"
+		if hist.Restored {
+			kept = "that epoch is kept"
+		}
+		val = fmt.Sprintf(", validation %.6g (lowest %.6g at epoch %d; %s)", hist.ValLoss[last], hist.ValLoss[max(hist.BestEpoch, 1)-1], hist.BestEpoch, kept)
 	}
 	fmt.Fprintf(stdout, "trained %s (%d parameters) for %d epochs in %s: loss %.6g -> %.6g%s\n",
 		kind, params, len(hist.TrainLoss), round(trained), hist.TrainLoss[0], hist.TrainLoss[last], val)
