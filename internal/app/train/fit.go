@@ -205,13 +205,13 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rd := &reader{in: inp, config: func(rate float64, path string) (feature.Config, error) {
 		return resolveFeatures(fs, ff, rate, path)
 	}}
-	items, err := rd.readAll(srcs)
+	items, err := rd.readAll(ctx, srcs)
 	if err != nil {
 		return err
 	}
 	var calItems []*item
 	if len(calSrcs) > 0 {
-		if calItems, err = rd.readAll(calSrcs); err != nil {
+		if calItems, err = rd.readAll(ctx, calSrcs); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -305,10 +306,13 @@ func names(sig *signal.Signal) string {
 	return " (" + strings.Join(sig.Names, ", ") + ")"
 }
 
-// readAll reads every source in order.
-func (r *reader) readAll(srcs []source) ([]*item, error) {
+// readAll reads every source in order; a cancelled ctx stops it.
+func (r *reader) readAll(ctx context.Context, srcs []source) ([]*item, error) {
 	var out []*item
 	for _, s := range srcs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		its, err := r.read(s)
 		if err != nil {
 			return nil, err

@@ -116,16 +116,9 @@ func loadAndRead(ctx context.Context, path string, in *inputFlags, args []string
 	}
 	inp := in.resolve(l.Meta.Input)
 	rd := &reader{in: inp, cfg: l.Meta.Feature, from: fmt.Sprintf("model %s was trained on them", l.Meta.Version)}
-	var items []*item
-	for _, s := range srcs {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		its, err := rd.read(s)
-		if err != nil {
-			return nil, nil, err
-		}
-		items = append(items, its...)
+	items, err := rd.readAll(ctx, srcs)
+	if err != nil {
+		return nil, nil, err
 	}
 	return l, items, nil
 }
