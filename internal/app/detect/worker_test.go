@@ -312,7 +312,9 @@ func TestBindRejects(t *testing.T) {
 	if _, err := bind(openMean)(&badWin); err == nil || !strings.Contains(err.Error(), "decision window") {
 		t.Fatalf("hop > length: %v", err)
 	}
-	wrongDim := func(a *model.Artifact) (func() Scorer, error) { return func() Scorer { return meanScorer{7, nil} }, nil }
+	wrongDim := func(a *model.Artifact) (func() Scorer, error) {
+		return func() Scorer { return meanScorer{7, nil} }, nil
+	}
 	if _, err := bind(wrongDim)(good); err == nil {
 		t.Fatal("scorer of another dimension accepted")
 	}
