@@ -22,6 +22,10 @@ test: ## vet, the whole suite (shuffled), and the concurrent packages under -rac
 	$(GO) vet $(PKGS)
 	$(GO) test -shuffle=on -timeout 15m $(PKGS)
 	$(GO) test -race -shuffle=on -timeout 10m $(RACE_PKGS)
+	$(GO) test -tags noasm -timeout 10m ./pkg/nn/... ./pkg/vae/...
+
+test-noasm: ## the network packages on the pure-Go GEMM (-tags noasm)
+	$(GO) test -tags noasm ./pkg/nn/... ./pkg/vae/...
 
 test-race: ## the concurrent packages under the race detector
 	$(GO) test -race -shuffle=on $(RACE_PKGS)
@@ -39,6 +43,16 @@ bench-nn: ## the DCASE network: ours (1 and 2 cores) against PyTorch (1 and 2 th
 	$(GO) test -run '^$$' -bench 'DCASE' -benchtime 3s -benchmem -cpu 1,2 ./pkg/nn/
 	$(PYTHON) pkg/nn/testdata/dcase_torch_bench.py --threads 1
 	$(PYTHON) pkg/nn/testdata/dcase_torch_bench.py --threads 2
+
+bench-gemm: ## GEMM GFLOP/s on the DCASE shapes against gonum, and the machine's FMA peak
+	GEMM_TUNE=1 $(GO) test -count=1 -run Figures -v -cpu 2 ./pkg/nn/internal/gemm
+	$(GO) test -run '^$$' -bench 'Sgemm|PeakFMA' -benchmem -cpu 1,2 ./pkg/nn/internal/gemm
+
+bench-vae: ## log-evidence scoring with K = 1, 16, 128 against one forward pass
+	$(GO) test -run '^$$' -bench 'DCASE|Small' -benchtime 3x -count 3 -cpu 1 -benchmem ./pkg/vae/
+
+generate: ## regenerate the avo assembly kernels
+	$(GO) generate ./pkg/nn/internal/gemm
 
 bench-kafka: ## franz-go against segmentio/kafka-go on the same kfake broker (separate module)
 	cd bench/kafkacmp && $(GO) run . -records 50000 -size 2600 -rounds 3
