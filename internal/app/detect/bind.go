@@ -39,12 +39,14 @@ type binding struct {
 	meta      model.Meta
 	newScorer func() Scorer
 	feat      feature.Config // with defaults
-	dim       int            // values per patch
+	dim       int            // values per patch, T·F
 	t, f      int            // patch shape
+	binHop    int            // bins between bands
 	bands     int            // bands per patch position; 1 = full band
-	banded    bool           // bands > 1: Score gets band indices, the window ranks bands
-	featLo    []float64      // Hz range of each ranked feature: a band (banded) or a bin (full band)
-	featHi    []float64
+	bins      int            // spectrogram bins
+	binLo     []float64      // Hz range of each bin
+	binHi     []float64
+	baseline  []float64 // per-bin calibration contribution (localisation), or nil
 	window    threshold.WindowConfig
 	persist   threshold.PersistenceConfig
 	th        threshold.Threshold
@@ -52,6 +54,8 @@ type binding struct {
 }
 
 // bind validates an artifact's decision settings and opens its weights.
+// The window aggregator ranks spectrogram bins (Features = bins, top 3),
+// as the trainer does when it learns the threshold (docs/artifact.md).
 func bind(open OpenFunc) func(a *model.Artifact) (*binding, error) {
 	return func(a *model.Artifact) (b *binding, err error) {
 		m := a.Meta
@@ -68,29 +72,26 @@ func bind(open OpenFunc) func(a *model.Artifact) (*binding, error) {
 			return nil, fmt.Errorf("persistence: %w", err)
 		}
 		cfg := m.Feature.WithDefaults()
-		b = &binding{meta: m, feat: cfg, dim: cfg.Dim(), bands: cfg.Bands(), th: m.Threshold,
-			persist: m.Decision.Persistence, scoreType: m.Score.Type}
+		b = &binding{meta: m, feat: cfg, dim: cfg.Dim(), bands: cfg.Bands(), bins: cfg.Bins(), th: m.Threshold,
+			persist: m.Decision.Persistence, scoreType: m.Score.Type, baseline: binBaseline(&m)}
 		b.t = cfg.Patch.Frames
 		b.f = b.dim / b.t
-		b.banded = b.bands > 1
+		b.binHop = cfg.Patch.BinHop
+		if b.binHop == 0 {
+			b.binHop = b.f
+		}
 		if b.scoreType == "" {
 			b.scoreType = "mse"
 		}
-		if b.banded {
-			for i := 0; i < b.bands; i++ {
-				lo, hi := cfg.BandHz(i)
-				b.featLo, b.featHi = append(b.featLo, lo), append(b.featHi, hi)
-			}
-		} else {
-			// Band 0 is bins [0, F) of the spectrogram.
-			lo, hi := cfg.STFT.BinEdges(cfg.SampleRate)
-			b.featLo, b.featHi = lo[:b.f], hi[:b.f]
+		if len(b.baseline) != 0 && len(b.baseline) != b.bins {
+			return nil, fmt.Errorf("bin baseline of %d values for %d bins", len(b.baseline), b.bins)
 		}
+		b.binLo, b.binHi = cfg.STFT.BinEdges(cfg.SampleRate)
 		w := m.Decision.Window
 		if w.LengthNs == 0 {
 			w.LengthNs, w.HopNs = DefaultWindowNs, 0
 		}
-		w.Features = len(b.featLo)
+		w.Features = b.bins
 		if w.TopFeatures == 0 {
 			w.TopFeatures = 3
 		}
@@ -99,8 +100,7 @@ func bind(open OpenFunc) func(a *model.Artifact) (*binding, error) {
 				b, err = nil, fmt.Errorf("decision window: %v", r)
 			}
 		}()
-		w = threshold.NewWindowAggregator(w).Config()
-		b.window = w
+		b.window = threshold.NewWindowAggregator(w).Config()
 		newScorer, err := open(a)
 		if err != nil {
 			return nil, err
@@ -113,6 +113,31 @@ func bind(open OpenFunc) func(a *model.Artifact) (*binding, error) {
 	}
 }
 
+// binContrib writes into perBin (length bins) one patch's per-bin
+// contribution: for the bins of its band, the mean over its frames of the
+// per-value scores pf, minus the calibration baseline; 0 elsewhere. This is
+// the trainer's localisation (docs/artifact.md, bin_baseline).
+func (b *binding) binContrib(perBin []float32, pf []float32, band int) {
+	clear(perBin)
+	base := band * b.binHop
+	inv := 1 / float64(b.t)
+	for f := 0; f < b.f; f++ {
+		var s float64
+		for t := 0; t < b.t; t++ {
+			s += float64(pf[t*b.f+f])
+		}
+		s *= inv
+		k := base + f
+		if b.baseline != nil {
+			s -= b.baseline[k]
+		}
+		perBin[k] = float32(s)
+	}
+}
+
 // DefaultOpen binds an artifact with pkg/model. This build predates
 // pkg/model's Open: it refuses every artifact with ErrNoBinding.
 func DefaultOpen(a *model.Artifact) (func() Scorer, error) { return nil, ErrNoBinding }
+
+// binBaseline returns the artifact's per-bin localisation baseline.
+func binBaseline(*model.Meta) []float64 { return nil }

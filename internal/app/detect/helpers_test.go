@@ -24,57 +24,64 @@ import (
 	"github.com/mhmstream/mhm/pkg/wire"
 )
 
-// meanScorer is the test double of a model's scorer, a band-mean template:
-// a patch's score is the mean of its values (log-power in dB) minus the
-// mean of its band on normal data (mu, stored as the artifact's weights).
-// It is deterministic per patch whatever the batch, so a window's score can
-// be computed independently of the worker, which is what the stream
-// mechanics tests need. The pipeline test with a trained autoencoder is in
-// the pipeline package.
+// meanScorer is the test double of a model's scorer, a spectral template:
+// each value's contribution is its deviation from the mean of its
+// spectrogram bin on normal data (mu, stored as the artifact's weights), and
+// a patch's score is the mean of its contributions. It is deterministic per
+// patch whatever the batch, so a window's score can be computed
+// independently of the worker, which is what the stream mechanics tests
+// need. The pipeline test with a trained autoencoder is in the pipeline
+// package.
 type meanScorer struct {
-	dim int
-	mu  []float64
+	dim, f, binHop int
+	mu             []float64 // per spectrogram bin
 }
 
 func (s meanScorer) InputDim() int { return s.dim }
 func (s meanScorer) Score(scores []float64, perFeature []float32, x []float32, bands []int, n int) {
 	for i := 0; i < n; i++ {
+		base := 0
+		if bands != nil {
+			base = bands[i] * s.binHop
+		}
 		var sum float64
 		for j, v := range x[i*s.dim : (i+1)*s.dim] {
-			sum += float64(v)
+			d := float64(v) - s.mu[base+j%s.f]
+			sum += d
 			if perFeature != nil {
-				perFeature[i*s.dim+j] = v
+				perFeature[i*s.dim+j] = float32(d)
 			}
 		}
-		b := 0
-		if bands != nil {
-			b = bands[i]
-		}
-		scores[i] = sum/float64(s.dim) - s.mu[b]
+		scores[i] = sum / float64(s.dim)
 	}
 }
 
+func newMeanScorer(mu []float64) meanScorer {
+	return meanScorer{dim: fcfg.Dim(), f: fcfg.Patch.Bins, binHop: fcfg.Patch.BinHop, mu: mu}
+}
+
 func openMean(a *model.Artifact) (func() Scorer, error) {
-	d := a.Meta.Feature.Dim()
 	mu := make([]float64, len(a.Weights)/8)
 	for i := range mu {
 		mu[i] = math.Float64frombits(binary.LittleEndian.Uint64(a.Weights[8*i:]))
 	}
-	if len(mu) != a.Meta.Feature.Bands() {
-		return nil, errors.New("test model: weights are not one mean per band")
+	if len(mu) != a.Meta.Feature.Bins() || a.Meta.Feature.Hash() != fcfg.Hash() {
+		return nil, errors.New("test model: weights are not one mean per bin of the test front end")
 	}
-	return func() Scorer { return meanScorer{d, mu} }, nil
+	return func() Scorer { return newMeanScorer(mu) }, nil
 }
 
-// bandMeans fits the test model: the mean patch value per band.
-func bandMeans(ps []wire.Patch) []float64 {
-	mu := make([]float64, fcfg.Bands())
+// binMeans fits the test model: the mean value of each spectrogram bin.
+func binMeans(ps []wire.Patch) []float64 {
+	mu := make([]float64, fcfg.Bins())
 	n := make([]float64, len(mu))
+	f := fcfg.Patch.Bins
 	for _, p := range ps {
-		for _, v := range p.Values {
-			mu[p.Tag.Band] += float64(v)
+		for j, v := range p.Values {
+			k := p.Tag.Band*fcfg.Patch.BinHop + j%f
+			mu[k] += float64(v)
+			n[k]++
 		}
-		n[p.Tag.Band] += float64(len(p.Values))
 	}
 	for i := range mu {
 		mu[i] /= n[i]
@@ -127,14 +134,13 @@ func patchRecords(t *testing.T, machine string, x []float32, start int64) ([][]b
 // refWindows is what the detector must decide for patches ps: the window
 // scores of threshold's aggregator over meanScorer's patch scores.
 func refWindows(ps []wire.Patch, wc threshold.WindowConfig, mu []float64) map[int64]float64 {
-	wc.Features = fcfg.Bands()
 	agg := threshold.NewWindowAggregator(wc)
 	out := map[int64]float64{}
-	s := meanScorer{fcfg.Dim(), mu}
+	s := newMeanScorer(mu)
 	sc := make([]float64, 1)
 	for _, p := range ps {
 		s.Score(sc, nil, p.Values, []int{p.Tag.Band}, 1)
-		for _, w := range agg.PushBand(p.Tag.StartNs, sc[0], p.Tag.Band) {
+		for _, w := range agg.Push(p.Tag.StartNs, sc[0], nil) {
 			out[w.StartNs] = w.Score
 		}
 	}

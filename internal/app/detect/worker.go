@@ -551,18 +551,17 @@ func (ps *part) flush(s *dstream) {
 		ps.scores = make([]float64, n)
 	}
 	scores := ps.scores[:n]
-	var pf []float32
+	if cap(ps.pf) < n*b.dim {
+		ps.pf = make([]float32, n*b.dim)
+	}
+	pf := ps.pf[:n*b.dim]
+	if cap(ps.perBin) < b.bins {
+		ps.perBin = make([]float32, b.bins)
+	}
+	perBin := ps.perBin[:b.bins]
 	var bands []int
-	if b.banded {
+	if b.bands > 1 {
 		bands = s.bands[:n]
-	} else {
-		if cap(ps.pf) < n*b.dim {
-			ps.pf = make([]float32, n*b.dim)
-		}
-		pf = ps.pf[:n*b.dim]
-		if cap(ps.perBin) < b.f {
-			ps.perBin = make([]float32, b.f)
-		}
 	}
 	ps.scorer(b).Score(scores, pf, s.x[:n*b.dim], bands, n)
 	if !ps.replay {
@@ -570,27 +569,8 @@ func (ps *part) flush(s *dstream) {
 		ps.w.m.Patches.Add(float64(n))
 	}
 	for i := 0; i < n; i++ {
-		var wins []threshold.Window
-		if b.banded {
-			wins = s.agg.PushBand(s.times[i], scores[i], s.bands[i])
-		} else {
-			// A bin's contribution: its squared errors averaged over the
-			// patch's frames, so that the bins' mean is the patch score.
-			pb := ps.perBin[:b.f]
-			clear(pb)
-			e := pf[i*b.dim : (i+1)*b.dim]
-			for t := 0; t < b.t; t++ {
-				for f, v := range e[t*b.f : (t+1)*b.f] {
-					pb[f] += v
-				}
-			}
-			inv := 1 / float32(b.t)
-			for f := range pb {
-				pb[f] *= inv
-			}
-			wins = s.agg.Push(s.times[i], scores[i], pb)
-		}
-		for _, win := range wins {
+		b.binContrib(perBin, pf[i*b.dim:(i+1)*b.dim], s.bands[i])
+		for _, win := range s.agg.Push(s.times[i], scores[i], perBin) {
 			ps.decide(s, win)
 		}
 	}
@@ -632,11 +612,7 @@ func (ps *part) decide(s *dstream, win threshold.Window) {
 	if active && above {
 		ps.bs = ps.bs[:0]
 		for _, c := range win.Top {
-			sc := c.Score
-			if b.banded {
-				sc *= float64(b.bands) // the band's mean patch score
-			}
-			ps.bs = append(ps.bs, wire.BandScore{Band: c.Feature, LowHz: b.featLo[c.Feature], HighHz: b.featHi[c.Feature], Score: sc})
+			ps.bs = append(ps.bs, wire.BandScore{Band: c.Feature, LowHz: b.binLo[c.Feature], HighHz: b.binHi[c.Feature], Score: c.Score})
 		}
 		ps.ev = wire.Event{Machine: s.key.machine, Sensor: s.key.sensor, WindowStartNs: win.StartNs, WindowEndNs: win.EndNs,
 			Score: win.Score, Threshold: b.th.Value, ScoreType: b.scoreType, ModelVersion: b.meta.Version,

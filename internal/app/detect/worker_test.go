@@ -23,7 +23,7 @@ var win1s = threshold.WindowConfig{LengthNs: 1e9}
 func learn(t *testing.T) (mu []float64, th float64) {
 	t.Helper()
 	_, train := patchRecords(t, "cal", signalOf(98, 10, fault{}), t0)
-	mu = bandMeans(train)
+	mu = binMeans(train)
 	_, ps := patchRecords(t, "cal", signalOf(99, 20, fault{}), t0)
 	ref := refWindows(ps, win1s, mu)
 	var ws []float64
@@ -107,8 +107,10 @@ func TestEvents(t *testing.T) {
 		if e.Consecutive != i+2 || e.Threshold != th || !(e.Score > th) || e.Severity <= 1 || e.Detector != "test" || e.Patches == 0 {
 			t.Fatalf("event %d: %+v", i, e)
 		}
-		if len(e.Bands) == 0 || e.Bands[0].Band != 5 || !(e.Bands[0].LowHz <= 2750 && 2750 <= e.Bands[0].HighHz) {
-			t.Fatalf("event %d: top band %+v, want band 5 holding 2750 Hz", i, e.Bands)
+		// The top bins are the fault's: 2750 Hz is bin 88 at 31.25 Hz a
+		// bin, in band 5 (bins 80-95 above DC).
+		if len(e.Bands) != 3 || !(e.Bands[0].LowHz <= 2750 && 2750 <= e.Bands[0].HighHz) || e.Bands[0].Band/16 != 5 {
+			t.Fatalf("event %d: top bins %+v, want the bin holding 2750 Hz first", i, e.Bands)
 		}
 		if e.EventID != wire.EventID("m", "s", wantStart, e.ModelVersion) {
 			t.Fatal("event id")
@@ -298,7 +300,7 @@ func TestGroupKill(t *testing.T) {
 }
 
 func TestBindRejects(t *testing.T) {
-	good := artifactFor(t, "m", make([]float64, 8), 1, time.Unix(1, 0), win1s, threshold.PersistenceConfig{})
+	good := artifactFor(t, "m", make([]float64, 128), 1, time.Unix(1, 0), win1s, threshold.PersistenceConfig{})
 	if _, err := bind(openMean)(good); err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +315,7 @@ func TestBindRejects(t *testing.T) {
 		t.Fatalf("hop > length: %v", err)
 	}
 	wrongDim := func(a *model.Artifact) (func() Scorer, error) {
-		return func() Scorer { return meanScorer{7, nil} }, nil
+		return func() Scorer { return meanScorer{dim: 7} }, nil
 	}
 	if _, err := bind(wrongDim)(good); err == nil {
 		t.Fatal("scorer of another dimension accepted")
@@ -322,7 +324,7 @@ func TestBindRejects(t *testing.T) {
 		t.Fatal("DefaultOpen without a binding")
 	}
 	b, _ := bind(openMean)(good)
-	if b.bands != 8 || !b.banded || len(b.featLo) != 8 || b.window.LengthNs != 1e9 || b.window.HopNs != 1e9 || b.window.Features != 8 {
+	if b.bands != 8 || b.bins != 128 || len(b.binLo) != 128 || b.window.LengthNs != 1e9 || b.window.HopNs != 1e9 || b.window.Features != 128 || b.window.TopFeatures != 3 {
 		t.Fatalf("binding %+v", b)
 	}
 }
