@@ -29,13 +29,13 @@ const rate = 8000
 func testFeature(r float64) (feature.Config, error) { return feature.Vibration(r), nil }
 
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 	cfg  stream.Config
 	cl   *kgo.Client
 }
 
-func newHarness(t *testing.T, parts int32) *harness {
+func newHarness(t testing.TB, parts int32) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b, err := localbroker.Start(ctx, localbroker.Config{Addr: "127.0.0.1:0", Partitions: parts})
