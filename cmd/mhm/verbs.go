@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/mhmstream/mhm/internal/app/demo"
 	"github.com/mhmstream/mhm/internal/cli"
 )
 
@@ -14,6 +15,7 @@ func program() cli.Program {
 		Summary: "the toolbox of the mhm machine-health-monitoring pipeline",
 		Verbs: []cli.Verb{
 			{Name: "broker", Summary: "run an in-memory Kafka-protocol broker (kfake) with the mhm topics, for local runs", Run: runBroker},
+			demo.Verb(),
 		},
 	}
 }
