@@ -16,7 +16,6 @@ import (
 	"github.com/mhmstream/mhm/pkg/signal"
 )
 
-
 // femtoSource is one FEMTO/PRONOSTIA bearing replayed to failure, the
 // run-to-failure protocol of ../shared/data/README.md: fit on the first 15 %
 // of the snapshots, threshold on 15–20 %, monitor the rest; an alarm is 3

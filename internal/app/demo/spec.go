@@ -16,7 +16,7 @@ type specStore struct {
 	cfg    feature.Config
 	ext    *feature.Extractor
 	bins   int
-	hop    int64 // samples
+	hop    int64     // samples
 	times  []int64   // Unix ns of each frame (its window's centre)
 	values []float32 // frame-major, bins per frame
 	// starts are the distinct start times of the patches the stream makes,
