@@ -81,3 +81,27 @@ func TestBrokerVerb(t *testing.T) {
 		t.Fatalf("exit code %d: %s", code, errb.String())
 	}
 }
+
+func TestDemoVerbCommandLine(t *testing.T) {
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "demo") {
+		t.Fatalf("mhm --help does not list demo: %q", out.String())
+	}
+	errb.Reset()
+	if code := run(ctx, []string{"demo", "--help"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "femto") || !strings.Contains(errb.String(), "-strict") {
+		t.Fatalf("mhm demo --help: code %d, %q", code, errb.String())
+	}
+	for _, args := range [][]string{{"demo", "--machines", "0"}, {"demo", "extra"}, {"demo", "--healthy", "1s"}, {"demo", "--speed", "x"}} {
+		errb.Reset()
+		if code := run(ctx, args, &out, &errb); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (%s)", args, code, errb.String())
+		}
+	}
+	// A data folder without FEMTO recordings: the demo cannot run (1), and
+	// says why.
+	errb.Reset()
+	if code := run(ctx, []string{"demo", "--data", t.TempDir(), "--out", t.TempDir()}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "femto.tar.xz") {
+		t.Errorf("--data on an empty folder: exit %d, %q", code, errb.String())
+	}
+}

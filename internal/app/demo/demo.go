@@ -271,9 +271,9 @@ func waitDone(ctx context.Context, sent chan error, col *collector, units []*uni
 		el := time.Since(t0).Seconds()
 		var sensor float64
 		for _, u := range units {
-			sensor += float64(p[u.ID]-src.origin()) / 1e9
+			sensor += float64(u.sentNs.Load()) / 1e9
 		}
-		out.printf("stream   %s of %s decided on every machine (%3.0f%%)  %.0f sensor-s in %.1f s (%.0f sensor-s/s)  %d events\n",
+		out.printf("stream   %s of %s decided on every machine (%3.0f%%)  %.0f sensor-s sent in %.1f s (%.0f sensor-s/s)  %d events\n",
 			relTime(done, src.long()), relTime(total, src.long()), 100*float64(done)/float64(total), sensor, el, sensor/el, ev)
 		if sent == nil && time.Since(lastChange) > 30*time.Second {
 			sort.Strings(behind)

@@ -133,7 +133,7 @@ func (s *femtoSource) prepare(ctx context.Context, out *lockedWriter) ([]*unit, 
 	}
 	s.k0 = int(math.Round(0.2 * float64(n)))
 	id := "femto-" + o.Bearing
-	u := &unit{ID: id, Kind: fmt.Sprintf("bearing (FEMTO %s, horizontal, %.1f kHz)", o.Bearing, first.Rate/1000), Sensor: "horizontal", Rate: first.Rate}
+	u := &unit{ID: id, Kind: fmt.Sprintf("FEMTO bearing, horizontal, %.1f kHz", first.Rate/1000), Sensor: "horizontal", Rate: first.Rate}
 	life := time.Duration(s.times[n-1] - s.start)
 	out.printf("mhm demo: FEMTO/PRONOSTIA %s run to failure: %d snapshots of %.1f s every %.0f s, %.1f h of life (%s)\n",
 		o.Bearing, n, first.Duration().Seconds(), float64(s.times[1]-s.times[0])/1e9, life.Hours(), dir)

@@ -125,7 +125,7 @@ func machineFigures(dir string, u *unit, src source) (figureSet, error) {
 	for _, ep := range episodes(evs) {
 		// Snap to the columns so that a short alarm stays visible.
 		s := from + (ep[0].WindowStartNs-from)/colNs*colNs
-		e := from + ceilDiv(ep[len(ep)-1].WindowEndNs-from, colNs)*colNs
+		e := from + ceilDiv(sp.shownUntil(ep[len(ep)-1].WindowEndNs)-from, colNs)*colNs
 		for _, r := range episodeBands(ep) {
 			marks = append(marks, plot.Mark{StartNs: s, EndNs: max(e, s+colNs), LoHz: r[0], HiHz: r[1]})
 		}
@@ -173,7 +173,7 @@ func machineFigures(dir string, u *unit, src source) (figureSet, error) {
 					if i == 0 && e.EventID == first.EventID {
 						label = fmt.Sprintf("%.1fx", e.Severity)
 					}
-					zm = append(zm, plot.Mark{StartNs: max(e.WindowStartNs, zf), EndNs: min(e.WindowEndNs, zt), LoHz: r[0], HiHz: r[1], Label: label})
+					zm = append(zm, plot.Mark{StartNs: max(e.WindowStartNs, zf), EndNs: min(sp.shownUntil(e.WindowEndNs), zt), LoHz: r[0], HiHz: r[1], Label: label})
 				}
 			}
 			fs.ZoomFrom, fs.ZoomTo = relTime(zf-origin, long), relTime(zt-origin, long)

@@ -184,8 +184,12 @@ func printSummary(out *lockedWriter, res *Result, src source) {
 	if res.StreamWall > 0 {
 		rate = res.SensorSeconds / res.StreamWall.Seconds()
 	}
-	fmt.Fprintf(&b, "throughput:   %.0f sensor-seconds streamed and decided in %.1f s wall: %.0f sensor-s per wall second (%.0fx real time per machine); %d windows decided, %.0f patches scored, %d events, %.0f dead letters\n",
-		res.SensorSeconds, res.StreamWall.Seconds(), rate, rate/float64(max(1, len(res.Machines))), res.Windows, res.Patches, res.Events, res.DLQ)
+	pace := fmt.Sprintf("%.0fx real time per machine", rate/float64(max(1, len(res.Machines))))
+	if res.Mode == "femto" {
+		pace = fmt.Sprintf("%.1f h of the test's life in %.1f s", float64(src.streamNs())/3600e9, res.StreamWall.Seconds())
+	}
+	fmt.Fprintf(&b, "throughput:   %.0f sensor-seconds streamed and decided in %.1f s wall: %.0f sensor-s per wall second (%s); %d windows decided, %.0f patches scored, %d events, %.0f dead letters\n",
+		res.SensorSeconds, res.StreamWall.Seconds(), rate, pace, res.Windows, res.Patches, res.Events, res.DLQ)
 	fmt.Fprintf(&b, "time:         %.1f s in all (training %.1f s, streaming %.1f s)\n", res.TotalWall.Seconds(), res.TrainWall.Seconds(), res.StreamWall.Seconds())
 	fmt.Fprintf(&b, "report:       %s\n", res.Report)
 	out.printf("%s", b.String())

@@ -49,6 +49,7 @@ func (t *tap) Send(ctx context.Context, f *wire.RawFrame) error {
 	t.u.spec.write(x)
 	t.runN += int64(len(x))
 	t.u.Samples += int64(len(x))
+	t.u.sentNs.Add(patch.SamplesToNs(int64(len(x)), f.SampleRate))
 	t.u.EndNs = t.runStart + patch.SamplesToNs(t.runN, f.SampleRate)
 	return t.next.Send(ctx, f)
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"os"
+	"sync/atomic"
 
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/wire"
@@ -27,6 +28,7 @@ type unit struct {
 	// Stream bounds (Unix ns) and the samples sent.
 	FirstNs, EndNs int64
 	Samples        int64
+	sentNs         atomic.Int64 // signal sent so far, for progress lines
 
 	// From the pipeline, in arrival order.
 	Events []wire.Event

@@ -81,8 +81,15 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// checkFlags validates the options as the flags set them.
+// checkFlags validates the options as the flags set them: a zero given on
+// the command line is an error, not "the default".
 func (o Options) checkFlags() error {
+	switch {
+	case o.Machines < 1:
+		return fmt.Errorf("%w: --machines %d: want 1 to 60", ErrOptions, o.Machines)
+	case o.Healthy <= 0 || o.Duration <= 0 || o.Frame <= 0:
+		return fmt.Errorf("%w: --healthy, --duration and --frame must be positive", ErrOptions)
+	}
 	o.defaults()
 	return o.validate()
 }
