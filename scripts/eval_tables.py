@@ -77,6 +77,26 @@ for bearing in ("Bearing2_1", "Bearing2_2"):
               f"{100 * s['flagged_share']:.1f}% ({s['flagged_items']}/{s['share_items']}) |")
     print()
 
+# FEMTO seed sweep: the model's first alarm and flagged share per seed.
+sweep = sorted(glob.glob(os.path.join(out, "femto-seeds", "*", "timeline.json")))
+if sweep:
+    runs = {}
+    for p in sweep:
+        name = os.path.basename(os.path.dirname(p))  # Bearing2_1-dense-ae-seed3
+        key, seed = name.rsplit("-seed", 1)
+        s = load(p)["series"][0]
+        runs.setdefault(key, []).append((int(seed), s))
+    print("### FEMTO, seeds 1-5: the model's first persistent alarm (% of life) and flagged share 20-50% of life\n")
+    print("| bearing, model | " + " | ".join(f"seed {sd}" for sd, _ in sorted(next(iter(runs.values())))) + " |")
+    print("|---|" + "---|" * len(next(iter(runs.values()))))
+    for key, rs in runs.items():
+        cells = []
+        for _, s in sorted(rs):
+            a = f"{s['first_alarm_life_pct']:.1f}%" if s["first_alarm"] >= 0 else "none"
+            cells.append(f"{a}, {100 * s['flagged_share']:.1f}%")
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    print()
+
 # DCASE: AUC and the anomaly's rank.
 for p in sorted(glob.glob(os.path.join(out, "dcase-*-eval.txt"))):
     model = os.path.basename(p)[len("dcase-"):-len("-eval.txt")]
