@@ -30,27 +30,30 @@ const (
 	Denoising Kind = "denoising"
 )
 
-// Activation names an elementwise nonlinearity.
+// Activation names an elementwise nonlinearity (the pkg/nn layer of the
+// same name).
 type Activation string
 
+// The activations.
 const (
-	ReLU      Activation = "relu"
-	LeakyReLU Activation = "leaky_relu" // slope 0.01 below zero (PyTorch's default)
-	ELU       Activation = "elu"        // alpha 1
-	Tanh      Activation = "tanh"
-	Sigmoid   Activation = "sigmoid"
-	Linear    Activation = "linear" // the identity: no layer
+	ReLU      Activation = "relu"       // max(x, 0)
+	LeakyReLU Activation = "leaky_relu" // x, or 0.01·x below zero (PyTorch's default slope)
+	ELU       Activation = "elu"        // x, or e^x − 1 below zero (alpha 1)
+	Tanh      Activation = "tanh"       // tanh(x)
+	Sigmoid   Activation = "sigmoid"    // 1/(1 + e^−x), values in (0, 1)
+	Linear    Activation = "linear"     // the identity: no layer
 )
 
 // Init names a weight initialisation (see nn.Init).
 type Init string
 
+// The initialisations.
 const (
-	HeUniform     Init = "he_uniform" // U(±√(6/fanIn)), bias 0; the default
-	HeNormal      Init = "he_normal"
-	GlorotUniform Init = "glorot_uniform" // Keras' default (the original DCASE baseline)
-	GlorotNormal  Init = "glorot_normal"
-	TorchDefault  Init = "torch" // PyTorch's U(±1/√fanIn) for weights and biases (dcase_ae.py)
+	HeUniform     Init = "he_uniform"     // U(±√(6/fanIn)), bias 0; the default
+	HeNormal      Init = "he_normal"      // N(0, 2/fanIn)
+	GlorotUniform Init = "glorot_uniform" // U(±√(6/(fanIn+fanOut))): Keras' default (the original DCASE baseline)
+	GlorotNormal  Init = "glorot_normal"  // N(0, 2/(fanIn+fanOut))
+	TorchDefault  Init = "torch"          // PyTorch's U(±1/√fanIn) for weights and biases (dcase_ae.py)
 )
 
 // ConvLayer is one block of a CAES encoder: a Conv2D from the previous
@@ -190,7 +193,7 @@ func DCASE2020Fit() nn.FitConfig {
 //	Denoising  the same, trained with Gaussian corruption σ = 0.5 (standardised units)
 //	Sparse     128 → 64 sigmoid code units (no BatchNorm on the code), KL toward
 //	           ρ = 0.05 with β = 0.1
-//	CAES       three blocks of 16, 32, 64 channels; along each axis a 4-wide kernel
+//	CAES       three blocks of 8, 16, 32 channels; along each axis a 4-wide kernel
 //	           with stride 2 while the axis is at least 8 long, else 3-wide with
 //	           stride 1 (padding 1); BatchNorm+ReLU; a 32-unit linear dense code
 //
@@ -211,7 +214,7 @@ func Defaults(kind Kind, frames, bins int) Config {
 		c.Sparsity = Sparsity{Rho: 0.05, Beta: 0.1}
 	case CAES:
 		h, w := frames, bins
-		for _, ch := range []int{16, 32, 64} {
+		for _, ch := range []int{8, 16, 32} {
 			l := ConvLayer{Channels: ch}
 			l.KH, l.StrideH, l.PadH = axis(h)
 			l.KW, l.StrideW, l.PadW = axis(w)
@@ -235,7 +238,7 @@ func axis(n int) (k, s, p int) {
 }
 
 // InputDim returns Frames·Bins, the values per patch.
-func (c *Config) InputDim() int { return c.Frames * c.Bins }
+func (c Config) InputDim() int { return c.Frames * c.Bins }
 
 // Validate reports whether c (with defaults filled in) describes a valid
 // model; the error wraps ErrConfig.
@@ -351,7 +354,7 @@ type arch struct {
 	params   int
 }
 
-func (c *Config) denseArch() (*arch, error) {
+func (c Config) denseArch() (*arch, error) {
 	if c.Code < 1 {
 		return nil, fmt.Errorf("code width %d, need at least 1", c.Code)
 	}
@@ -378,7 +381,7 @@ func (c *Config) denseArch() (*arch, error) {
 	return a, nil
 }
 
-func (c *Config) convArch() (*arch, error) {
+func (c Config) convArch() (*arch, error) {
 	if len(c.Conv) == 0 {
 		return nil, errors.New("caes needs at least one conv layer")
 	}
@@ -437,7 +440,7 @@ func (c *Config) convArch() (*arch, error) {
 // convBN reports whether encoder block i of a CAES has a BatchNorm: the
 // hidden setting, or the code setting for the last block without a dense
 // bottleneck (that block produces the code).
-func (c *Config) convBN(i int) bool {
+func (c Config) convBN(i int) bool {
 	if i == len(c.Conv)-1 && c.Code == 0 {
 		return c.CodeBatchNorm
 	}
@@ -445,7 +448,7 @@ func (c *Config) convBN(i int) bool {
 }
 
 // convAct is convBN's counterpart for the activation.
-func (c *Config) convAct(i int) Activation {
+func (c Config) convAct(i int) Activation {
 	if i == len(c.Conv)-1 && c.Code == 0 {
 		return c.CodeActivation
 	}

@@ -179,8 +179,8 @@ func (m *Model) NumParams() int {
 // It returns ErrDim (wrapped) if dim differs from cfg.InputDim(), an error
 // wrapping ErrConfig for an invalid cfg, and nn.Fit's errors (nn.ErrNoData,
 // nn.ErrNonFinite, onEpoch's); the model is nil on error, the history holds
-// the epochs that ran. It allocates standardised copies of the data. It
-// panics if len(x) < n·dim.
+// the epochs that ran. It allocates a standardised copy of the data (none
+// with NoStandardize; x is never modified). It panics if len(x) < n·dim.
 func Train(cfg Config, x []float32, n, dim int, fit *nn.FitConfig, onEpoch func(nn.EpochStats) error) (*Model, *nn.History, error) {
 	rc, a, err := cfg.resolve()
 	if err != nil {
@@ -211,7 +211,7 @@ func Train(cfg Config, x []float32, n, dim int, fit *nn.FitConfig, onEpoch func(
 		}
 	}
 	m := build(rc, a)
-	xs := append([]float32(nil), x[:n*dim]...)
+	xs := x[:n*dim] // nn.Fit never writes its data; copied below only to standardise
 	val := fc.ValX
 	if val.N > 0 && val.Shape.Size() != dim {
 		return nil, nil, fmt.Errorf("%w: validation data has %d values per patch, config %d", ErrDim, val.Shape.Size(), dim)
@@ -228,7 +228,8 @@ func Train(cfg Config, x []float32, n, dim int, fit *nn.FitConfig, onEpoch func(
 			return nil, nil, nn.ErrNoData
 		}
 		m.std = norm.Fit(xs, rows, dim, 0)
-		m.std.Apply(xs, xs, n)
+		xs = make([]float32, n*dim)
+		m.std.Apply(xs, x, n)
 		if val.N > 0 {
 			m.std.Apply(val.Data, val.Data, val.N)
 		}

@@ -263,9 +263,13 @@ func TestStandardizerFitOnTrainingRows(t *testing.T) {
 			x[r*d+j] = float32(r) // rows 0..79 train: mean 39.5
 		}
 	}
+	orig := append([]float32(nil), x...)
 	m, _, err := Train(Config{Frames: 1, Bins: d, Code: 2}, x, n, d, &nn.FitConfig{Epochs: 1, ValFraction: 0.2}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(x, orig) {
+		t.Fatal("Train modified its input")
 	}
 	s := m.Standardizer()
 	wantSD := math.Sqrt((80*80 - 1) / 12.0) // population deviation of 0..79
