@@ -7,7 +7,7 @@ PKGS    := ./...
 RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/...
 
 .PHONY: all build test test-race test-noasm bench bench-stft bench-fft bench-nn bench-kafka \
-        lint fuzz golden demo clean help
+        lint fuzz golden eval demo clean help
 
 all: build
 
@@ -74,6 +74,9 @@ golden: ## regenerate the reference files (needs Debian's python3-numpy, python3
 	cd pkg/threshold && $(PYTHON) testdata/gen/threshold_golden.py
 	cd pkg/eval && $(PYTHON) testdata/gen/eval_golden.py
 	cd pkg/indicator && $(PYTHON) testdata/gen/indicator_golden.py
+
+eval: build ## the real-data protocols of docs/results.md (CWRU, FEMTO, DCASE id_00); absent archives are skipped
+	scripts/eval.sh
 
 demo: build ## the whole pipeline on an embedded broker and a simulated fleet
 	$(BIN)/mhm demo
