@@ -11,16 +11,19 @@ import (
 //	Dense/Conv → BatchNorm  becomes  Dense/Conv with W'[o] = s_o·W[o],
 //	                                 b'[o] = s_o·(b[o]−running_mean[o]) + β[o],
 //	                                 s_o = γ[o]/sqrt(running_var[o]+ε)
-//	… → ReLU                becomes  the same layer clamping its own output
+//	Dense → ReLU            stays a Dense and a ReLU, which the new
+//	                        Sequential runs as one gemm.SgemmBias call (bias
+//	                        and ReLU applied in the product's store)
+//	Conv → ReLU             becomes the convolution clamping its own output
 //	Dropout                 is dropped (the identity in inference)
 //
 // for Dense, Conv1D, Conv2D, ConvTranspose1D and ConvTranspose2D. Other
 // BatchNorms, activations, Reshapes and nested Sequentials are copied;
 // layers of other types are shared with s, not copied. The copy's
 // Forward computes s.Forward(x, false) up to float32 rounding, whatever its
-// training argument, in fewer passes over the activations (one product and
-// one bias-and-clamp pass per Dense+BatchNorm+ReLU block); it is meant for
-// scoring. Backward works on it (the gradient of the folded function) but
+// training argument, in fewer passes over the activations (one product
+// per Dense+BatchNorm+ReLU block, with no pass over its output); it is
+// meant for scoring. Backward works on it (the gradient of the folded function) but
 // training it does not train s. Fold copies the weights: call it again
 // after s changes. It allocates the copy.
 func Fold(s *Sequential) *Sequential {
@@ -96,9 +99,11 @@ func Fold(s *Sequential) *Sequential {
 		default:
 			f = &inference{l}
 		}
-		if _, ok := l.(ParamBackwarder); ok && !isSequential(l) && i+1 < len(ls) {
-			// Dense and the convolutions never read their output again, so
-			// a following ReLU can clamp it in place.
+		_, dense := f.(*Dense)
+		if _, ok := l.(ParamBackwarder); ok && !dense && !isSequential(l) && i+1 < len(ls) {
+			// The convolutions never read their output again, so a
+			// following ReLU can clamp it in place. (A Dense keeps its
+			// ReLU: NewSequential fuses the pair into one SgemmBias call.)
 			if _, ok := ls[i+1].(*ReLU); ok {
 				f = &clampReLU{inner: f}
 				i++

@@ -58,9 +58,23 @@ func packB(dst []float32, w int, transB bool, b []float32, ldb, p0, j0, kc, cols
 			}
 		}
 	} else {
-		for p := 0; p < kc; p++ {
-			src := b[(p0+p)*ldb+j0:]
-			copy(dst[p*w:p*w+cols], src[:cols])
+		switch {
+		case cols == 16 && w == 16:
+			// Whole 16-wide slivers, the common case: a 64-byte array
+			// copy per row compiles to four vector moves, where copy()
+			// would call memmove for every row.
+			for p := 0; p < kc; p++ {
+				*(*[16]float32)(dst[p*16 : p*16+16]) = *(*[16]float32)(b[(p0+p)*ldb+j0:])
+			}
+		case cols == 8 && w == 8:
+			for p := 0; p < kc; p++ {
+				*(*[8]float32)(dst[p*8 : p*8+8]) = *(*[8]float32)(b[(p0+p)*ldb+j0:])
+			}
+		default:
+			for p := 0; p < kc; p++ {
+				src := b[(p0+p)*ldb+j0:]
+				copy(dst[p*w:p*w+cols], src[:cols])
+			}
 		}
 	}
 	if cols < w {
