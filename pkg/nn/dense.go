@@ -26,6 +26,7 @@ type Dense struct {
 	y, dx  []float32
 	ones   []float32 // a row of ones, for db = 1ᵀ·dy
 }
+
 var (
 	_ Layer           = (*Dense)(nil)
 	_ ParamBackwarder = (*Dense)(nil)
