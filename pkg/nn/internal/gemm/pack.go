@@ -60,15 +60,18 @@ func packB(dst []float32, w int, transB bool, b []float32, ldb, p0, j0, kc, cols
 	} else {
 		switch {
 		case cols == 16 && w == 16:
-			// Whole 16-wide slivers, the common case: a 64-byte array
-			// copy per row compiles to four vector moves, where copy()
-			// would call memmove for every row.
+			// Whole 16-wide slivers, the common case: a 64-byte copy
+			// through a local array compiles to vector moves, where copy()
+			// (or a direct array assignment, which may overlap) calls
+			// memmove for every row.
 			for p := 0; p < kc; p++ {
-				*(*[16]float32)(dst[p*16 : p*16+16]) = *(*[16]float32)(b[(p0+p)*ldb+j0:])
+				v := *(*[16]float32)(b[(p0+p)*ldb+j0:])
+				*(*[16]float32)(dst[p*16 : p*16+16]) = v
 			}
 		case cols == 8 && w == 8:
 			for p := 0; p < kc; p++ {
-				*(*[8]float32)(dst[p*8 : p*8+8]) = *(*[8]float32)(b[(p0+p)*ldb+j0:])
+				v := *(*[8]float32)(b[(p0+p)*ldb+j0:])
+				*(*[8]float32)(dst[p*8 : p*8+8]) = v
 			}
 		default:
 			for p := 0; p < kc; p++ {
