@@ -1,6 +1,6 @@
 package nn
 
-import "math"
+import "github.com/mhmstream/mhm/pkg/nn/internal/vec"
 
 // Per-channel elementwise passes of BatchNorm and the fused
 // Dense+BatchNorm+ReLU block. A batch is N examples of C channels of S
@@ -12,15 +12,7 @@ import "math"
 // chanSums adds Σx and Σx² over every value of each channel into s1, s2.
 func chanSums(s1, s2 []float64, x []float32, N, C, S int) {
 	if S == 1 {
-		s1, s2 = s1[:C], s2[:C]
-		for i := 0; i < N; i++ {
-			row := x[i*C : i*C+C]
-			for c, v := range row {
-				f := float64(v)
-				s1[c] += f
-				s2[c] += f * f
-			}
-		}
+		vec.ColSums(s1, s2, x, N, C)
 		return
 	}
 	for i := 0; i < N; i++ {
@@ -41,19 +33,7 @@ func chanSums(s1, s2 []float64, x []float32, N, C, S int) {
 // (NaN propagates). y may be x.
 func chanAffine(y, x []float32, N, C, S int, mu, sc, sh []float32, relu bool) {
 	if S == 1 {
-		mu, sc, sh = mu[:C], sc[:C], sh[:C]
-		for i := 0; i < N; i++ {
-			xs, ys := x[i*C:i*C+C], y[i*C:i*C+C]
-			if relu {
-				for c, v := range xs {
-					ys[c] = relu32((v-mu[c])*sc[c] + sh[c])
-				}
-			} else {
-				for c, v := range xs {
-					ys[c] = (v-mu[c])*sc[c] + sh[c]
-				}
-			}
-		}
+		vec.AffineRows(y, x, N, C, mu, sc, sh, relu)
 		return
 	}
 	for i := 0; i < N; i++ {
@@ -74,7 +54,7 @@ func chanAffine(y, x []float32, N, C, S int, mu, sc, sh []float32, relu bool) {
 	}
 }
 
-// relu32 is max(v, 0): NaN stays NaN, −0 becomes +0 (as ReLU.Forward).
+// relu32 is max(v, 0): NaN stays NaN.
 func relu32(v float32) float32 { return max(v, 0) }
 
 // chanGradSums adds Σg and Σg·x over every value of each channel into sg
@@ -85,19 +65,11 @@ func chanGradSums(sg, sgx []float64, gout, dy, mask, x []float32, N, C, S int) {
 	n := N * C * S
 	dy, x = dy[:n], x[:n]
 	if mask != nil {
-		reluMask(gout[:n], dy, mask[:n])
+		vec.ReLUMask(gout[:n], dy, mask[:n])
 		dy = gout[:n]
 	}
 	if S == 1 {
-		sg, sgx = sg[:C], sgx[:C]
-		for i := 0; i < N; i++ {
-			gs, xs := dy[i*C:i*C+C], x[i*C:i*C+C]
-			for c, g := range gs {
-				f := float64(g)
-				sg[c] += f
-				sgx[c] += f * float64(xs[c])
-			}
-		}
+		vec.ColDotSums(sg, sgx, dy, x, N, C)
 		return
 	}
 	for i := 0; i < N; i++ {
@@ -119,13 +91,7 @@ func chanGradSums(sg, sgx []float64, gout, dy, mask, x []float32, N, C, S int) {
 // chanGradOut writes dx = k·g + p·(x − mu) + q per channel. dx may be g.
 func chanGradOut(dx, g, x []float32, N, C, S int, k, p, mu, q []float32) {
 	if S == 1 {
-		k, p, mu, q = k[:C], p[:C], mu[:C], q[:C]
-		for i := 0; i < N; i++ {
-			gs, xs, ds := g[i*C:i*C+C], x[i*C:i*C+C], dx[i*C:i*C+C]
-			for c, v := range gs {
-				ds[c] = k[c]*v + p[c]*(xs[c]-mu[c]) + q[c]
-			}
-		}
+		vec.GradRows(dx, g, x, N, C, k, p, mu, q)
 		return
 	}
 	for i := 0; i < N; i++ {
@@ -140,16 +106,6 @@ func chanGradOut(dx, g, x []float32, N, C, S int, k, p, mu, q []float32) {
 	}
 }
 
-// reluMask writes dx = dy where y > 0, else 0 (y a ReLU's output; also 0
-// where y is −0 or a negative value, and dy where y is a NaN with the sign
-// bit clear). It is branch-free: the signs of activations are random, and
-// a branch mispredicts half the time (10× slower, measured on 512×128
-// values).
-func reluMask(dx, dy, y []float32) {
-	y, dy = y[:len(dx)], dy[:len(dx)]
-	for i, yv := range y {
-		yb := math.Float32bits(yv)
-		m := ((yb-1)|yb)>>31 - 1 // all ones if the bits are a positive non-zero int32, else 0
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
-	}
-}
+// reluMask writes dx = dy where y > 0, else 0 (also where y is NaN or −0):
+// the gradient through a ReLU whose output is y. dx may be dy.
+func reluMask(dx, dy, y []float32) { vec.ReLUMask(dx, dy, y) }

@@ -1,0 +1,420 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// Hand-written AVX2+FMA loops; each has a pure-Go twin in vec.go (the
+// reference of vec_test.go). Go assembler operand order: sources first,
+// destination last; for VFMADD231PS a, b, d: d = b*a + d; for
+// VFMADD213PS a, b, d: d = b*d + a.
+
+// func colSums(s1, s2 *float64, x *float32, n, ldx, cols int)
+// Blocks of 16 columns (one cache line of each row) with 8 float64
+// accumulators (4 for Σx, 4 for Σx²), then one block of 8 if cols%16 == 8.
+TEXT ·colSums(SB), NOSPLIT, $0-48
+	MOVQ s1+0(FP), DI
+	MOVQ s2+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ ldx+32(FP), R8
+	SHLQ $2, R8
+	MOVQ cols+40(FP), R9
+
+cs16:
+	CMPQ   R9, $16
+	JL     cs8
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   DX, AX
+	MOVQ   CX, BX
+
+cs16row:
+	VCVTPS2PD   (AX), Y8
+	VCVTPS2PD   16(AX), Y9
+	VCVTPS2PD   32(AX), Y10
+	VCVTPS2PD   48(AX), Y11
+	VADDPD      Y8, Y0, Y0
+	VADDPD      Y9, Y1, Y1
+	VADDPD      Y10, Y2, Y2
+	VADDPD      Y11, Y3, Y3
+	VFMADD231PD Y8, Y8, Y4
+	VFMADD231PD Y9, Y9, Y5
+	VFMADD231PD Y10, Y10, Y6
+	VFMADD231PD Y11, Y11, Y7
+	ADDQ        R8, AX
+	DECQ        BX
+	JNZ         cs16row
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	VADDPD  64(DI), Y2, Y2
+	VMOVUPD Y2, 64(DI)
+	VADDPD  96(DI), Y3, Y3
+	VMOVUPD Y3, 96(DI)
+	VADDPD  (SI), Y4, Y4
+	VMOVUPD Y4, (SI)
+	VADDPD  32(SI), Y5, Y5
+	VMOVUPD Y5, 32(SI)
+	VADDPD  64(SI), Y6, Y6
+	VMOVUPD Y6, 64(SI)
+	VADDPD  96(SI), Y7, Y7
+	VMOVUPD Y7, 96(SI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	ADDQ    $64, DX
+	SUBQ    $16, R9
+	JMP     cs16
+
+cs8:
+	TESTQ  R9, R9
+	JZ     csdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	MOVQ   DX, AX
+	MOVQ   CX, BX
+
+cs8row:
+	VCVTPS2PD   (AX), Y8
+	VCVTPS2PD   16(AX), Y9
+	VADDPD      Y8, Y0, Y0
+	VADDPD      Y9, Y1, Y1
+	VFMADD231PD Y8, Y8, Y4
+	VFMADD231PD Y9, Y9, Y5
+	ADDQ        R8, AX
+	DECQ        BX
+	JNZ         cs8row
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	VADDPD  (SI), Y4, Y4
+	VMOVUPD Y4, (SI)
+	VADDPD  32(SI), Y5, Y5
+	VMOVUPD Y5, 32(SI)
+
+csdone:
+	VZEROUPPER
+	RET
+
+// func colDotSums(sg, sgx *float64, gr, x *float32, n, ldx, cols int)
+// As colSums: Σg into Y0..Y3, Σg·x into Y4..Y7.
+TEXT ·colDotSums(SB), NOSPLIT, $0-56
+	MOVQ sg+0(FP), DI
+	MOVQ sgx+8(FP), SI
+	MOVQ gr+16(FP), DX
+	MOVQ x+24(FP), R10
+	MOVQ n+32(FP), CX
+	MOVQ ldx+40(FP), R8
+	SHLQ $2, R8
+	MOVQ cols+48(FP), R9
+
+cd16:
+	CMPQ   R9, $16
+	JL     cd8
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   DX, AX
+	MOVQ   R10, R11
+	MOVQ   CX, BX
+
+cd16row:
+	VCVTPS2PD   (AX), Y8
+	VCVTPS2PD   16(AX), Y9
+	VCVTPS2PD   32(AX), Y10
+	VCVTPS2PD   48(AX), Y11
+	VCVTPS2PD   (R11), Y12
+	VCVTPS2PD   16(R11), Y13
+	VCVTPS2PD   32(R11), Y14
+	VCVTPS2PD   48(R11), Y15
+	VADDPD      Y8, Y0, Y0
+	VADDPD      Y9, Y1, Y1
+	VADDPD      Y10, Y2, Y2
+	VADDPD      Y11, Y3, Y3
+	VFMADD231PD Y8, Y12, Y4
+	VFMADD231PD Y9, Y13, Y5
+	VFMADD231PD Y10, Y14, Y6
+	VFMADD231PD Y11, Y15, Y7
+	ADDQ        R8, AX
+	ADDQ        R8, R11
+	DECQ        BX
+	JNZ         cd16row
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	VADDPD  64(DI), Y2, Y2
+	VMOVUPD Y2, 64(DI)
+	VADDPD  96(DI), Y3, Y3
+	VMOVUPD Y3, 96(DI)
+	VADDPD  (SI), Y4, Y4
+	VMOVUPD Y4, (SI)
+	VADDPD  32(SI), Y5, Y5
+	VMOVUPD Y5, 32(SI)
+	VADDPD  64(SI), Y6, Y6
+	VMOVUPD Y6, 64(SI)
+	VADDPD  96(SI), Y7, Y7
+	VMOVUPD Y7, 96(SI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	ADDQ    $64, DX
+	ADDQ    $64, R10
+	SUBQ    $16, R9
+	JMP     cd16
+
+cd8:
+	TESTQ  R9, R9
+	JZ     cddone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	MOVQ   DX, AX
+	MOVQ   R10, R11
+	MOVQ   CX, BX
+
+cd8row:
+	VCVTPS2PD   (AX), Y8
+	VCVTPS2PD   16(AX), Y9
+	VCVTPS2PD   (R11), Y12
+	VCVTPS2PD   16(R11), Y13
+	VADDPD      Y8, Y0, Y0
+	VADDPD      Y9, Y1, Y1
+	VFMADD231PD Y8, Y12, Y4
+	VFMADD231PD Y9, Y13, Y5
+	ADDQ        R8, AX
+	ADDQ        R8, R11
+	DECQ        BX
+	JNZ         cd8row
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	VADDPD  (SI), Y4, Y4
+	VMOVUPD Y4, (SI)
+	VADDPD  32(SI), Y5, Y5
+	VMOVUPD Y5, 32(SI)
+
+cddone:
+	VZEROUPPER
+	RET
+
+// func affineRows(y, x *float32, n, ldx, cols int, mu, sc, sh *float32, relu int)
+// y = (x − mu)·sc + sh, then max(y, 0) with the value as VMAXPS's second
+// source so that NaN propagates.
+TEXT ·affineRows(SB), NOSPLIT, $0-72
+	MOVQ   y+0(FP), DI
+	MOVQ   x+8(FP), SI
+	MOVQ   n+16(FP), CX
+	MOVQ   ldx+24(FP), R8
+	SHLQ   $2, R8
+	MOVQ   cols+32(FP), R9
+	SHRQ   $3, R9
+	MOVQ   relu+64(FP), R15
+	VXORPS Y15, Y15, Y15
+
+afrow:
+	MOVQ mu+40(FP), R10
+	MOVQ sc+48(FP), R11
+	MOVQ sh+56(FP), R12
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R9, DX
+
+afcol:
+	VMOVUPS     (AX), Y0
+	VSUBPS      (R10), Y0, Y0
+	VMOVUPS     (R11), Y1
+	VFMADD213PS (R12), Y1, Y0
+	TESTQ       R15, R15
+	JZ          afstore
+	VMAXPS      Y0, Y15, Y0
+
+afstore:
+	VMOVUPS Y0, (BX)
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	ADDQ    $32, R12
+	DECQ    DX
+	JNZ     afcol
+
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  afrow
+	VZEROUPPER
+	RET
+
+// func gradRows(dx, gr, x *float32, n, ldx, cols int, k, p, mu, q *float32)
+// dx = k·g + (p·(x − mu) + q).
+TEXT ·gradRows(SB), NOSPLIT, $0-80
+	MOVQ dx+0(FP), DI
+	MOVQ gr+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ ldx+32(FP), R8
+	SHLQ $2, R8
+	MOVQ cols+40(FP), R9
+	SHRQ $3, R9
+
+grrow:
+	MOVQ k+48(FP), R10
+	MOVQ p+56(FP), R11
+	MOVQ mu+64(FP), R12
+	MOVQ q+72(FP), R13
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ DX, R14
+	MOVQ R9, R15
+
+grcol:
+	VMOVUPS     (R14), Y0
+	VSUBPS      (R12), Y0, Y0
+	VMULPS      (R11), Y0, Y0
+	VADDPS      (R13), Y0, Y0
+	VMOVUPS     (R10), Y1
+	VFMADD231PS (BX), Y1, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	ADDQ        $32, R14
+	ADDQ        $32, R10
+	ADDQ        $32, R11
+	ADDQ        $32, R12
+	ADDQ        $32, R13
+	DECQ        R15
+	JNZ         grcol
+
+	ADDQ R8, DI
+	ADDQ R8, SI
+	ADDQ R8, DX
+	DECQ CX
+	JNZ  grrow
+	VZEROUPPER
+	RET
+
+// func reluMask(dx, dy, y *float32, n int)
+// dx = dy where y > 0 (ordered: false for NaN), else 0.
+TEXT ·reluMask(SB), NOSPLIT, $0-32
+	MOVQ   dx+0(FP), DI
+	MOVQ   dy+8(FP), SI
+	MOVQ   y+16(FP), DX
+	MOVQ   n+24(FP), CX
+	SHRQ   $3, CX
+	VXORPS Y15, Y15, Y15
+
+rmloop:
+	VMOVUPS (DX), Y0
+	VCMPPS  $0x1e, Y15, Y0, Y1
+	VANDPS  (SI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     rmloop
+	VZEROUPPER
+	RET
+
+// func adam(w, gr, m, v *float32, n int, k *[9][8]float32)
+// k rows: decay, wd, b1, c1, b2, c2, step, ibc2, eps.
+TEXT ·adam(SB), NOSPLIT, $0-48
+	MOVQ   w+0(FP), DI
+	MOVQ   gr+8(FP), SI
+	MOVQ   m+16(FP), DX
+	MOVQ   v+24(FP), R8
+	MOVQ   n+32(FP), CX
+	SHRQ   $3, CX
+	MOVQ   k+40(FP), R9
+	VXORPS Y15, Y15, Y15
+
+adloop:
+	VMOVUPS     (DI), Y0
+	VMULPS      (R9), Y0, Y0
+	VMOVUPS     (SI), Y1
+	VFMADD231PS 32(R9), Y0, Y1
+	VMOVUPS     (DX), Y2
+	VMULPS      64(R9), Y2, Y2
+	VFMADD231PS 96(R9), Y1, Y2
+	VMOVUPS     (R8), Y3
+	VMULPS      128(R9), Y3, Y3
+	VMULPS      160(R9), Y1, Y4
+	VFMADD231PS Y1, Y4, Y3
+	VMOVUPS     Y2, (DX)
+	VMOVUPS     Y3, (R8)
+	VSQRTPS     Y3, Y4
+	VMULPS      224(R9), Y4, Y4
+	VADDPS      256(R9), Y4, Y4
+	VMULPS      192(R9), Y2, Y5
+	VDIVPS      Y4, Y5, Y5
+	VSUBPS      Y5, Y0, Y0
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y15, (SI)
+	ADDQ        $32, DI
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	ADDQ        $32, R8
+	DECQ        CX
+	JNZ         adloop
+	VZEROUPPER
+	RET
+
+// func sqDiff(grad, pred, target *float32, n int, s float32) float64
+// d = pred − target; grad = s·d when grad != nil; Σd² in float64 over two
+// pairs of accumulators.
+TEXT ·sqDiff(SB), NOSPLIT, $0-48
+	MOVQ         grad+0(FP), DI
+	MOVQ         pred+8(FP), SI
+	MOVQ         target+16(FP), DX
+	MOVQ         n+24(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSS s+32(FP), Y14
+	VXORPD       Y4, Y4, Y4
+	VXORPD       Y5, Y5, Y5
+
+sdloop:
+	VMOVUPS      (SI), Y0
+	VSUBPS       (DX), Y0, Y0
+	TESTQ        DI, DI
+	JZ           sdsum
+	VMULPS       Y14, Y0, Y1
+	VMOVUPS      Y1, (DI)
+	ADDQ         $32, DI
+
+sdsum:
+	VCVTPS2PD    X0, Y2
+	VEXTRACTF128 $1, Y0, X3
+	VCVTPS2PD    X3, Y3
+	VFMADD231PD  Y2, Y2, Y4
+	VFMADD231PD  Y3, Y3, Y5
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	DECQ         CX
+	JNZ          sdloop
+
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPD       X5, X4, X4
+	VHADDPD      X4, X4, X4
+	VMOVSD       X4, ret+40(FP)
+	VZEROUPPER
+	RET
