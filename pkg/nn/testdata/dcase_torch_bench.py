@@ -14,13 +14,21 @@ the same window of a shared machine:
     train SECONDS          -> {"what": "train", "batch": 512, "wall": v/s, "cpu": v/s}
     infer BATCH SECONDS    -> {"what": "infer", "batch": B, "wall": v/s, "cpu": v/s}
     quit
+
+Threads: torch.set_num_threads(T) alone does not make PyTorch single-threaded here. Debian's
+python3-torch does its matrix products in OpenBLAS (BLAS_INFO=generic, libblas.so.3 ->
+openblas-pthread), whose own thread pool uses every core: with set_num_threads(1) only, a
+training step burns two CPU-seconds per wall-second on this 2-core machine. So the script sets
+OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS to T before importing torch (pass
+--blas-threads 0 to leave them alone and see the unpinned behaviour).
 """
 import argparse
 import json
+import os
 import sys
 import time
 
-import torch
+torch = None  # imported in main, after the thread environment is set
 
 
 def model():
@@ -90,11 +98,20 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--serve", action="store_true", help="answer commands from stdin (see the docstring)")
+    ap.add_argument("--blas-threads", type=int, default=-1,
+                    help="threads of OpenBLAS/OpenMP/MKL (default: --threads; 0: leave the environment alone)")
     a = ap.parse_args()
+    bt = a.threads if a.blas_threads < 0 else a.blas_threads
+    if bt > 0:
+        for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[v] = str(bt)
+    global torch
+    import torch as t
+    torch = t
     torch.set_num_threads(a.threads)
     b = Bench()
     if a.serve:
-        print(json.dumps({"ready": True, "threads": a.threads, "torch": torch.__version__}), flush=True)
+        print(json.dumps({"ready": True, "threads": a.threads, "blas_threads": bt, "torch": torch.__version__}), flush=True)
         serve(b)
         return
     wall, cpu = b.train(a.seconds)

@@ -59,19 +59,21 @@ func packB(dst []float32, w int, transB bool, b []float32, ldb, p0, j0, kc, cols
 		}
 	} else {
 		switch {
+		case cols == w && (w == 16 || w == 8) && hasCopyAsm && kc > 0:
+			// Whole slivers, the common case, in assembly: two 32-byte
+			// loads and stores per row. (In Go a 64-byte array copy goes
+			// through a stack temporary, about 45 instructions a row, and
+			// copy() calls memmove for every row.)
+			_ = b[(p0+kc-1)*ldb+j0+w-1] // bounds, once
+			if w == 16 {
+				copyRows16(&dst[0], &b[p0*ldb+j0], ldb, kc)
+			} else {
+				copyRows8(&dst[0], &b[p0*ldb+j0], ldb, kc)
+			}
 		case cols == 16 && w == 16:
-			// Whole 16-wide slivers, the common case: a 64-byte copy
-			// through a local array compiles to vector moves, where copy()
-			// (or a direct array assignment, which may overlap) calls
-			// memmove for every row.
 			for p := 0; p < kc; p++ {
 				v := *(*[16]float32)(b[(p0+p)*ldb+j0:])
 				*(*[16]float32)(dst[p*16 : p*16+16]) = v
-			}
-		case cols == 8 && w == 8:
-			for p := 0; p < kc; p++ {
-				v := *(*[8]float32)(b[(p0+p)*ldb+j0:])
-				*(*[8]float32)(dst[p*8 : p*8+8]) = v
 			}
 		default:
 			for p := 0; p < kc; p++ {
