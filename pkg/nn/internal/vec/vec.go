@@ -3,15 +3,26 @@ package vec
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // Kernels returns "avx2" when the assembly kernels are in use, else "go".
 func Kernels() string {
-	if useAsm {
+	if asm() {
 		return "avx2"
 	}
 	return "go"
 }
+
+var pureGo atomic.Bool
+
+// SetPureGo makes every function run its pure-Go loop (on) or the
+// assembly where the CPU has it (off, the default). It exists so that a
+// test can compare the two in one process (pkg/nn's training-curve test);
+// -tags noasm removes the assembly from the build instead.
+func SetPureGo(on bool) { pureGo.Store(on) }
+
+func asm() bool { return hasAsm && !pureGo.Load() }
 
 func need(who string, ok bool) {
 	if !ok {
@@ -25,7 +36,7 @@ func need(who string, ok bool) {
 func ColSums(s1, s2 []float64, x []float32, n, c int) {
 	need("ColSums", len(s1) >= c && len(s2) >= c && len(x) >= n*c)
 	j := 0
-	if useAsm && n > 0 && c >= 8 {
+	if asm() && n > 0 && c >= 8 {
 		j = c &^ 7
 		colSums(&s1[0], &s2[0], &x[0], n, c, j)
 	}
@@ -52,7 +63,7 @@ func colSumsGo(s1, s2 []float64, x []float32, n, c, j0 int) {
 func ColDotSums(sg, sgx []float64, g, x []float32, n, c int) {
 	need("ColDotSums", len(sg) >= c && len(sgx) >= c && len(g) >= n*c && len(x) >= n*c)
 	j := 0
-	if useAsm && n > 0 && c >= 8 {
+	if asm() && n > 0 && c >= 8 {
 		j = c &^ 7
 		colDotSums(&sg[0], &sgx[0], &g[0], &x[0], n, c, j)
 	}
@@ -79,7 +90,7 @@ func colDotSumsGo(sg, sgx []float64, g, x []float32, n, c, j0 int) {
 func AffineRows(y, x []float32, n, c int, mu, sc, sh []float32, relu bool) {
 	need("AffineRows", len(y) >= n*c && len(x) >= n*c && len(mu) >= c && len(sc) >= c && len(sh) >= c)
 	j := 0
-	if useAsm && n > 0 && c >= 8 {
+	if asm() && n > 0 && c >= 8 {
 		j = c &^ 7
 		affineRows(&y[0], &x[0], n, c, j, &mu[0], &sc[0], &sh[0], b2i(relu))
 	}
@@ -110,7 +121,7 @@ func affineRowsGo(y, x []float32, n, c, j0 int, mu, sc, sh []float32, relu bool)
 func GradRows(dx, g, x []float32, n, c int, k, p, mu, q []float32) {
 	need("GradRows", len(dx) >= n*c && len(g) >= n*c && len(x) >= n*c && len(k) >= c && len(p) >= c && len(mu) >= c && len(q) >= c)
 	j := 0
-	if useAsm && n > 0 && c >= 8 {
+	if asm() && n > 0 && c >= 8 {
 		j = c &^ 7
 		gradRows(&dx[0], &g[0], &x[0], n, c, j, &k[0], &p[0], &mu[0], &q[0])
 	}
@@ -137,7 +148,7 @@ func ReLUMask(dx, dy, y []float32) {
 	n := len(dx)
 	need("ReLUMask", len(dy) >= n && len(y) >= n)
 	i := 0
-	if useAsm && n >= 8 {
+	if asm() && n >= 8 {
 		i = n &^ 7
 		reluMask(&dx[0], &dy[0], &y[0], i)
 	}
@@ -180,7 +191,7 @@ func Adam(w, g, m, v []float32, h *AdamCoef) {
 	n := len(w)
 	need("Adam", len(g) >= n && len(m) >= n && len(v) >= n)
 	i := 0
-	if useAsm && n >= 8 {
+	if asm() && n >= 8 {
 		i = n &^ 7
 		var k [9][8]float32
 		for j, c := range [9]float32{h.Decay, h.WD, h.B1, h.C1, h.B2, h.C2, h.Step, h.IBC2, h.Eps} {
@@ -215,7 +226,7 @@ func SqDiff(grad, pred, target []float32, s float32) float64 {
 	need("SqDiff", len(target) >= n && (grad == nil || len(grad) >= n))
 	var sum float64
 	i := 0
-	if useAsm && n >= 8 {
+	if asm() && n >= 8 {
 		i = n &^ 7
 		var gp *float32
 		if grad != nil {

@@ -4,9 +4,9 @@ package vec
 
 import "golang.org/x/sys/cpu"
 
-// useAsm: the AVX2+FMA kernels of vec_amd64.s run when the CPU (and the OS)
+// hasAsm: the AVX2+FMA kernels of vec_amd64.s run when the CPU (and the OS)
 // support them.
-var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // colSums adds the sums and sums of squares of columns [0, cols) (cols a
 // multiple of 8) of the n×ldx matrix x (n >= 1) to s1, s2.

@@ -3,7 +3,7 @@
 package vec
 
 // Without assembly (other architectures, or -tags noasm) the Go loops run.
-const useAsm = false
+const hasAsm = false
 
 func colSums(s1, s2 *float64, x *float32, n, ldx, cols int)                     { panic("unreachable") }
 func colDotSums(sg, sgx *float64, gr, x *float32, n, ldx, cols int)              { panic("unreachable") }
