@@ -193,13 +193,19 @@ func TestSqDiff(t *testing.T) {
 
 func TestPanics(t *testing.T) {
 	for name, f := range map[string]func(){
-		"ColSums":    func() { ColSums(make([]float64, 8), make([]float64, 8), make([]float32, 15), 2, 8) },
-		"ColDotSums": func() { ColDotSums(make([]float64, 7), make([]float64, 8), make([]float32, 16), make([]float32, 16), 2, 8) },
+		"ColSums": func() { ColSums(make([]float64, 8), make([]float64, 8), make([]float32, 15), 2, 8) },
+		"ColDotSums": func() {
+			ColDotSums(make([]float64, 7), make([]float64, 8), make([]float32, 16), make([]float32, 16), 2, 8)
+		},
 		"AffineRows": func() { AffineRows(make([]float32, 16), make([]float32, 16), 2, 8, nil, nil, nil, false) },
-		"GradRows":   func() { GradRows(make([]float32, 15), make([]float32, 16), make([]float32, 16), 2, 8, nil, nil, nil, nil) },
-		"ReLUMask":   func() { ReLUMask(make([]float32, 9), make([]float32, 8), make([]float32, 9)) },
-		"Adam":       func() { Adam(make([]float32, 9), make([]float32, 9), make([]float32, 8), make([]float32, 9), &AdamCoef{}) },
-		"SqDiff":     func() { SqDiff(make([]float32, 8), make([]float32, 9), make([]float32, 9), 1) },
+		"GradRows": func() {
+			GradRows(make([]float32, 15), make([]float32, 16), make([]float32, 16), 2, 8, nil, nil, nil, nil)
+		},
+		"ReLUMask": func() { ReLUMask(make([]float32, 9), make([]float32, 8), make([]float32, 9)) },
+		"Adam": func() {
+			Adam(make([]float32, 9), make([]float32, 9), make([]float32, 8), make([]float32, 9), &AdamCoef{})
+		},
+		"SqDiff": func() { SqDiff(make([]float32, 8), make([]float32, 9), make([]float32, 9), 1) },
 	} {
 		func() {
 			defer func() {
