@@ -269,3 +269,88 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// Transpose writes dst = srcᵀ for the rows×cols matrix src (dst is
+// cols×rows): dst[j*rows+i] = src[i*cols+j]. It works in 8×8 blocks.
+func Transpose(dst, src []float32, rows, cols int) {
+	n := rows * cols
+	need("Transpose", len(dst) >= n && len(src) >= n)
+	if n == 0 {
+		return
+	}
+	dst, src = dst[:n], src[:n]
+	r8, c8 := rows&^7, cols&^7
+	if asm() {
+		for i := 0; i < r8; i += 8 {
+			for j := 0; j < c8; j += 8 {
+				transpose8(&dst[j*rows+i], rows, &src[i*cols+j], cols)
+			}
+		}
+	} else {
+		transposeGo(dst, src, rows, cols, 0, r8, 0, c8)
+	}
+	transposeGo(dst, src, rows, cols, 0, rows, c8, cols) // right edge
+	transposeGo(dst, src, rows, cols, r8, rows, 0, c8)   // bottom edge
+}
+
+// transposeGo transposes the block [i0, i1)×[j0, j1) of src in 8×8 tiles.
+func transposeGo(dst, src []float32, rows, cols, i0, i1, j0, j1 int) {
+	for ib := i0; ib < i1; ib += 8 {
+		ie := min(ib+8, i1)
+		for jb := j0; jb < j1; jb += 8 {
+			je := min(jb+8, j1)
+			for i := ib; i < ie; i++ {
+				for j, v := range src[i*cols+jb : i*cols+je] {
+					dst[(jb+j)*rows+i] = v
+				}
+			}
+		}
+	}
+}
+
+// runsFit reports whether n runs of l floats, strides ds and ss, fit dst
+// and src.
+func runsFit(dst []float32, ds int, src []float32, ss, n, l int) bool {
+	return n <= 0 || l <= 0 || ds >= 0 && ss >= 0 && len(dst) >= (n-1)*ds+l && len(src) >= (n-1)*ss+l
+}
+
+// CopyRuns copies n runs of l floats, run i from src[i*ss:] to dst[i*ds:]
+// (the rows of an im2col matrix; strides in elements, ≥ 0). Runs must not
+// overlap in dst.
+func CopyRuns(dst []float32, ds int, src []float32, ss int, n, l int) {
+	need("CopyRuns", runsFit(dst, ds, src, ss, n, l))
+	if n <= 0 || l <= 0 {
+		return
+	}
+	if asm() && (l == 4 || l == 3) {
+		if l == 4 {
+			copyRuns4(&dst[0], ds, &src[0], ss, n)
+		} else {
+			copyRuns3(&dst[0], ds, &src[0], ss, n)
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		copy(dst[i*ds:i*ds+l], src[i*ss:i*ss+l])
+	}
+}
+
+// AddRuns adds n runs of l floats, run i of src[i*ss:] onto dst[i*ds:], in
+// order of i, so runs may overlap in dst (col2im with a stride smaller
+// than the window).
+func AddRuns(dst []float32, ds int, src []float32, ss int, n, l int) {
+	need("AddRuns", runsFit(dst, ds, src, ss, n, l))
+	if n <= 0 || l <= 0 {
+		return
+	}
+	if asm() {
+		addRuns(&dst[0], ds, &src[0], ss, n, l)
+		return
+	}
+	for i := 0; i < n; i++ {
+		d := dst[i*ds : i*ds+l]
+		for j, v := range src[i*ss : i*ss+l] {
+			d[j] += v
+		}
+	}
+}

@@ -45,3 +45,23 @@ func adam(w, gr, m, v *float32, n int, k *[9][8]float32)
 //
 //go:noescape
 func sqDiff(grad, pred, target *float32, n int, s float32) float64
+
+// transpose8 transposes one 8×8 block: dst[j*ldd+i] = src[i*lds+j].
+//
+//go:noescape
+func transpose8(dst *float32, ldd int, src *float32, lds int)
+
+// copyRuns4 copies n >= 1 runs of 4 floats: dst[i*ds:] = src[i*ss:].
+//
+//go:noescape
+func copyRuns4(dst *float32, ds int, src *float32, ss int, n int)
+
+// copyRuns3 copies n >= 1 runs of 3 floats.
+//
+//go:noescape
+func copyRuns3(dst *float32, ds int, src *float32, ss int, n int)
+
+// addRuns adds n >= 1 runs of l >= 1 floats, column by column.
+//
+//go:noescape
+func addRuns(dst *float32, ds int, src *float32, ss int, n, l int)

@@ -418,3 +418,150 @@ sdsum:
 	VMOVSD       X4, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// func transpose8(dst *float32, ldd int, src *float32, lds int)
+// dst[j*ldd+i] = src[i*lds+j] for i, j < 8: unpack, shuffle, then swap
+// 128-bit lanes.
+TEXT ·transpose8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), CX
+	SHLQ $2, CX
+
+	VMOVUPS (SI), Y0
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y1
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y2
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y3
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y4
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y5
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y6
+	ADDQ    CX, SI
+	VMOVUPS (SI), Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xee, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xee, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xee, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xee, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	VMOVUPS Y8, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y9, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y10, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y11, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y12, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y13, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y14, (DI)
+	ADDQ    DX, DI
+	VMOVUPS Y15, (DI)
+	VZEROUPPER
+	RET
+
+// func copyRuns4(dst *float32, ds int, src *float32, ss int, n int)
+// n >= 1 runs of 4 floats, one 16-byte move each.
+TEXT ·copyRuns4(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), CX
+	SHLQ $2, CX
+	MOVQ n+32(FP), AX
+
+cr4loop:
+	VMOVUPS (SI), X0
+	VMOVUPS X0, (DI)
+	ADDQ    CX, SI
+	ADDQ    DX, DI
+	DECQ    AX
+	JNZ     cr4loop
+	RET
+
+// func copyRuns3(dst *float32, ds int, src *float32, ss int, n int)
+// n >= 1 runs of 3 floats: an 8-byte and a 4-byte move each.
+TEXT ·copyRuns3(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), CX
+	SHLQ $2, CX
+	MOVQ n+32(FP), AX
+
+cr3loop:
+	MOVQ (SI), R8
+	MOVL 8(SI), R9
+	MOVQ R8, (DI)
+	MOVL R9, 8(DI)
+	ADDQ CX, SI
+	ADDQ DX, DI
+	DECQ AX
+	JNZ  cr3loop
+	RET
+
+// func addRuns(dst *float32, ds int, src *float32, ss int, n, l int)
+// dst[i*ds+j] += src[i*ss+j] for j < l, i < n (n, l >= 1), column by
+// column: runs may overlap in dst (ds < l), and a column's elements never
+// do, so no load waits for the store of the one before.
+TEXT ·addRuns(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), CX
+	SHLQ $2, CX
+	MOVQ l+40(FP), R10
+
+arcol:
+	MOVQ n+32(FP), AX
+	MOVQ DI, R8
+	MOVQ SI, R9
+
+arloop:
+	VMOVSS (R8), X0
+	VADDSS (R9), X0, X0
+	VMOVSS X0, (R8)
+	ADDQ   DX, R8
+	ADDQ   CX, R9
+	DECQ   AX
+	JNZ    arloop
+
+	ADDQ $4, DI
+	ADDQ $4, SI
+	DECQ R10
+	JNZ  arcol
+	RET

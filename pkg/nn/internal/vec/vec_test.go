@@ -237,3 +237,62 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("%v allocations per call", a)
 	}
 }
+
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for rows := 0; rows <= 19; rows++ {
+		for cols := 0; cols <= 19; cols++ {
+			src := randVec(rng, rows*cols)
+			dst := make([]float32, rows*cols)
+			Transpose(dst, src, rows, cols)
+			for i := 0; i < rows; i++ {
+				for j := 0; j < cols; j++ {
+					if dst[j*rows+i] != src[i*cols+j] {
+						t.Fatalf("%d×%d: dst[%d][%d] = %v, want %v", rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, l := range []int{1, 2, 3, 4, 5, 8} {
+		for _, ds := range []int{1, 2, 3, 4, 9} {
+			for _, ss := range []int{1, 2, 4, 7} {
+				for n := 1; n <= 9; n++ {
+					src := randVec(rng, (n-1)*ss+l+3)
+					dst := randVec(rng, (n-1)*ds+l+3)
+					want := append([]float32(nil), dst...)
+					for i := 0; i < n; i++ {
+						for j := 0; j < l; j++ {
+							want[i*ds+j] += src[i*ss+j]
+						}
+					}
+					got := append([]float32(nil), dst...)
+					AddRuns(got, ds, src, ss, n, l)
+					for i := range want {
+						if !close32(got[i], want[i], abs(want[i])+4) {
+							t.Fatalf("AddRuns l=%d ds=%d ss=%d n=%d: [%d] = %v, want %v", l, ds, ss, n, i, got[i], want[i])
+						}
+					}
+					if ds < l {
+						continue // copies must not overlap
+					}
+					copy(want, dst)
+					for i := 0; i < n; i++ {
+						copy(want[i*ds:i*ds+l], src[i*ss:i*ss+l])
+					}
+					got = append(got[:0], dst...)
+					CopyRuns(got, ds, src, ss, n, l)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("CopyRuns l=%d ds=%d ss=%d n=%d: [%d] = %v, want %v", l, ds, ss, n, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
