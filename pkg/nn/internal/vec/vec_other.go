@@ -15,6 +15,6 @@ func sqDiff(grad, pred, target *float32, n int, s float32) float64              
 
 func transpose8(dst *float32, ldd int, src *float32, lds int) { panic("unreachable") }
 
-func copyRuns4(dst *float32, ds int, src *float32, ss int, n int) { panic("unreachable") }
-func copyRuns3(dst *float32, ds int, src *float32, ss int, n int) { panic("unreachable") }
+func copyRuns4(dst *float32, ds int, src *float32, ss int, n int)  { panic("unreachable") }
+func copyRuns3(dst *float32, ds int, src *float32, ss int, n int)  { panic("unreachable") }
 func addRuns(dst *float32, ds int, src *float32, ss int, n, l int) { panic("unreachable") }
