@@ -16,3 +16,8 @@ func copyRows8(dst, src *float32, lds, rows int)
 // hasCopyAsm: the copies need AVX (implied by the AVX2 of every amd64
 // machine this runs on; checked anyway).
 var hasCopyAsm = hasAVX2
+
+// transpose8 transposes one 8×8 block: dst[j*ldd+i] = src[i*lds+j].
+//
+//go:noescape
+func transpose8(dst *float32, ldd int, src *float32, lds int)

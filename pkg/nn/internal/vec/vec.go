@@ -35,20 +35,31 @@ func need(who string, ok bool) {
 // float64.
 func ColSums(s1, s2 []float64, x []float32, n, c int) {
 	need("ColSums", len(s1) >= c && len(s2) >= c && len(x) >= n*c)
-	j := 0
-	if asm() && n > 0 && c >= 8 {
-		j = c &^ 7
-		colSums(&s1[0], &s2[0], &x[0], n, c, j)
+	if parts := split(n*c, c/16); parts > 1 {
+		j := getJob(opColSums)
+		j.s1, j.s2, j.a, j.n, j.c = s1, s2, x, n, c
+		j.cols(parts)
+		return
 	}
-	if j < c {
-		colSumsGo(s1, s2, x, n, c, j)
+	colSumsRange(s1, s2, x, n, c, 0, c)
+}
+
+// colSumsRange is ColSums on the columns [j0, j1).
+func colSumsRange(s1, s2 []float64, x []float32, n, c, j0, j1 int) {
+	j := j0
+	if asm() && n > 0 && j1-j0 >= 8 {
+		j = j0 + (j1-j0)&^7
+		colSums(&s1[j0], &s2[j0], &x[j0], n, c, j-j0)
+	}
+	if j < j1 {
+		colSumsGo(s1, s2, x, n, c, j, j1)
 	}
 }
 
-func colSumsGo(s1, s2 []float64, x []float32, n, c, j0 int) {
-	s1, s2 = s1[j0:c], s2[j0:c]
+func colSumsGo(s1, s2 []float64, x []float32, n, c, j0, j1 int) {
+	s1, s2 = s1[j0:j1], s2[j0:j1]
 	for i := 0; i < n; i++ {
-		row := x[i*c+j0 : i*c+c]
+		row := x[i*c+j0 : i*c+j1]
 		for j, v := range row {
 			f := float64(v)
 			s1[j] += f
@@ -62,20 +73,31 @@ func colSumsGo(s1, s2 []float64, x []float32, n, c, j0 int) {
 // sgx[j] += Σ_i g[i,j]·x[i,j], in float64.
 func ColDotSums(sg, sgx []float64, g, x []float32, n, c int) {
 	need("ColDotSums", len(sg) >= c && len(sgx) >= c && len(g) >= n*c && len(x) >= n*c)
-	j := 0
-	if asm() && n > 0 && c >= 8 {
-		j = c &^ 7
-		colDotSums(&sg[0], &sgx[0], &g[0], &x[0], n, c, j)
+	if parts := split(n*c, c/16); parts > 1 {
+		j := getJob(opColDotSums)
+		j.s1, j.s2, j.a, j.b, j.n, j.c = sg, sgx, g, x, n, c
+		j.cols(parts)
+		return
 	}
-	if j < c {
-		colDotSumsGo(sg, sgx, g, x, n, c, j)
+	colDotSumsRange(sg, sgx, g, x, n, c, 0, c)
+}
+
+// colDotSumsRange is ColDotSums on the columns [j0, j1).
+func colDotSumsRange(sg, sgx []float64, g, x []float32, n, c, j0, j1 int) {
+	j := j0
+	if asm() && n > 0 && j1-j0 >= 8 {
+		j = j0 + (j1-j0)&^7
+		colDotSums(&sg[j0], &sgx[j0], &g[j0], &x[j0], n, c, j-j0)
+	}
+	if j < j1 {
+		colDotSumsGo(sg, sgx, g, x, n, c, j, j1)
 	}
 }
 
-func colDotSumsGo(sg, sgx []float64, g, x []float32, n, c, j0 int) {
-	sg, sgx = sg[j0:c], sgx[j0:c]
+func colDotSumsGo(sg, sgx []float64, g, x []float32, n, c, j0, j1 int) {
+	sg, sgx = sg[j0:j1], sgx[j0:j1]
 	for i := 0; i < n; i++ {
-		gs, xs := g[i*c+j0:i*c+c], x[i*c+j0:i*c+c]
+		gs, xs := g[i*c+j0:i*c+j1], x[i*c+j0:i*c+j1]
 		for j, v := range gs {
 			f := float64(v)
 			sg[j] += f
@@ -89,6 +111,16 @@ func colDotSumsGo(sg, sgx []float64, g, x []float32, n, c, j0 int) {
 // may stay −0). y may be x.
 func AffineRows(y, x []float32, n, c int, mu, sc, sh []float32, relu bool) {
 	need("AffineRows", len(y) >= n*c && len(x) >= n*c && len(mu) >= c && len(sc) >= c && len(sh) >= c)
+	if parts := split(n*c, n); parts > 1 {
+		j := getJob(opAffineRows)
+		j.dst, j.a, j.n, j.c, j.k0, j.k1, j.k2, j.relu = y, x, n, c, mu, sc, sh, relu
+		j.rows(parts)
+		return
+	}
+	affineRowsRange(y, x, n, c, mu, sc, sh, relu)
+}
+
+func affineRowsRange(y, x []float32, n, c int, mu, sc, sh []float32, relu bool) {
 	j := 0
 	if asm() && n > 0 && c >= 8 {
 		j = c &^ 7
@@ -120,6 +152,16 @@ func affineRowsGo(y, x []float32, n, c, j0 int, mu, sc, sh []float32, relu bool)
 // the n×c matrices dx, g and x (BatchNorm's input gradient). dx may be g.
 func GradRows(dx, g, x []float32, n, c int, k, p, mu, q []float32) {
 	need("GradRows", len(dx) >= n*c && len(g) >= n*c && len(x) >= n*c && len(k) >= c && len(p) >= c && len(mu) >= c && len(q) >= c)
+	if parts := split(n*c, n); parts > 1 {
+		j := getJob(opGradRows)
+		j.dst, j.a, j.b, j.n, j.c, j.k0, j.k1, j.k2, j.k3 = dx, g, x, n, c, k, p, mu, q
+		j.rows(parts)
+		return
+	}
+	gradRowsRange(dx, g, x, n, c, k, p, mu, q)
+}
+
+func gradRowsRange(dx, g, x []float32, n, c int, k, p, mu, q []float32) {
 	j := 0
 	if asm() && n > 0 && c >= 8 {
 		j = c &^ 7
@@ -147,6 +189,17 @@ func gradRowsGo(dx, g, x []float32, n, c, j0 int, k, p, mu, q []float32) {
 func ReLUMask(dx, dy, y []float32) {
 	n := len(dx)
 	need("ReLUMask", len(dy) >= n && len(y) >= n)
+	if parts := split(n, n/8); parts > 1 {
+		j := getJob(opReLUMask)
+		j.dst, j.a, j.b, j.n = dx, dy, y, n
+		j.span(parts)
+		return
+	}
+	reluMaskRange(dx, dy, y)
+}
+
+func reluMaskRange(dx, dy, y []float32) {
+	n := len(dx)
 	i := 0
 	if asm() && n >= 8 {
 		i = n &^ 7
@@ -190,6 +243,17 @@ type AdamCoef struct {
 func Adam(w, g, m, v []float32, h *AdamCoef) {
 	n := len(w)
 	need("Adam", len(g) >= n && len(m) >= n && len(v) >= n)
+	if parts := split(n, n/8); parts > 1 {
+		j := getJob(opAdam)
+		j.dst, j.a, j.b, j.d, j.n, j.h = w, g, m, v, n, *h
+		j.span(parts)
+		return
+	}
+	adamRange(w, g, m, v, h)
+}
+
+func adamRange(w, g, m, v []float32, h *AdamCoef) {
+	n := len(w)
 	i := 0
 	if asm() && n >= 8 {
 		i = n &^ 7
@@ -224,6 +288,43 @@ func adamGo(w, g, m, v []float32, h *AdamCoef) {
 func SqDiff(grad, pred, target []float32, s float32) float64 {
 	n := len(pred)
 	need("SqDiff", len(target) >= n && (grad == nil || len(grad) >= n))
+	// The sum is taken over fixed blocks of sqBlock values, added in order,
+	// whether or not the blocks run on several goroutines: the result does
+	// not depend on GOMAXPROCS.
+	blocks := (n + sqBlock - 1) / sqBlock
+	if parts := split(n, blocks); parts > 1 {
+		j := getJob(opSqDiff)
+		j.dst, j.a, j.b, j.n, j.scale = grad, pred, target, n, s
+		j.partial = grow64(j.partial, blocks)
+		j.span(parts)
+		var sum float64
+		for _, v := range j.partial {
+			sum += v
+		}
+		putJob(j)
+		return sum
+	}
+	var sum float64
+	for lo := 0; lo < n; lo += sqBlock {
+		sum += sqDiffBlock(grad, pred, target, lo, min(lo+sqBlock, n), s)
+	}
+	return sum
+}
+
+// sqBlock is the block of SqDiff's partial sums.
+const sqBlock = 1 << 14
+
+// sqDiffBlock is SqDiff on [lo, hi).
+func sqDiffBlock(grad, pred, target []float32, lo, hi int, s float32) float64 {
+	var g []float32
+	if grad != nil {
+		g = grad[lo:hi]
+	}
+	return sqDiffRange(g, pred[lo:hi], target[lo:hi], s)
+}
+
+func sqDiffRange(grad, pred, target []float32, s float32) float64 {
+	n := len(pred)
 	var sum float64
 	i := 0
 	if asm() && n >= 8 {

@@ -3,6 +3,8 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -55,9 +57,9 @@ func TestColSums(t *testing.T) {
 		s1, s2, sg, sgx := init(), init(), init(), init()
 		w1, w2, wg, wgx := append([]float64(nil), s1...), append([]float64(nil), s2...), append([]float64(nil), sg...), append([]float64(nil), sgx...)
 		ColSums(s1, s2, x, n, c)
-		colSumsGo(w1, w2, x, n, c, 0)
+		colSumsGo(w1, w2, x, n, c, 0, c)
 		ColDotSums(sg, sgx, g, x, n, c)
-		colDotSumsGo(wg, wgx, g, x, n, c, 0)
+		colDotSumsGo(wg, wgx, g, x, n, c, 0, c)
 		for j := 0; j < c; j++ {
 			var a1, a2, ag, agx float64
 			for i := 0; i < n; i++ {
@@ -293,6 +295,49 @@ func TestRuns(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestParallelMatchesSerial: passes large enough to be split across
+// goroutines (GOMAXPROCS 4) give bit-identical results to one goroutine,
+// including SqDiff's sum (fixed blocks) and shapes that do not divide into
+// the parts evenly.
+func TestParallelMatchesSerial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	type out struct {
+		s1, s2, sg, sgx []float64
+		y, dx, mask     []float32
+		w, m, v         []float32
+		grad            []float32
+		sum             float64
+	}
+	for _, s := range [][2]int{{512, 128}, {1027, 80}, {300, 640}} {
+		n, c := s[0], s[1]
+		x, g, y0 := randVec(rng, n*c), randVec(rng, n*c), randVec(rng, n*c)
+		mu, sc, sh, k, p, q := randVec(rng, c), randVec(rng, c), randVec(rng, c), randVec(rng, c), randVec(rng, c), randVec(rng, c)
+		w0, m0, v0 := randVec(rng, n*c), randVec(rng, n*c), randVec(rng, n*c)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		h := &AdamCoef{Decay: 1, WD: 0.01, B1: 0.9, C1: 0.1, B2: 0.999, C2: 0.001, Step: 1e-3, IBC2: 3, Eps: 1e-8}
+		run := func(procs int) out {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			o := out{s1: make([]float64, c), s2: make([]float64, c), sg: make([]float64, c), sgx: make([]float64, c),
+				y: make([]float32, n*c), dx: make([]float32, n*c), mask: make([]float32, n*c), grad: make([]float32, n*c),
+				w: append([]float32(nil), w0...), m: append([]float32(nil), m0...), v: append([]float32(nil), v0...)}
+			ColSums(o.s1, o.s2, x, n, c)
+			ColDotSums(o.sg, o.sgx, g, x, n, c)
+			AffineRows(o.y, x, n, c, mu, sc, sh, true)
+			GradRows(o.dx, g, x, n, c, k, p, mu, q)
+			ReLUMask(o.mask, g, y0)
+			Adam(o.w, append([]float32(nil), g...), o.m, o.v, h)
+			o.sum = SqDiff(o.grad, x, g, 0.5)
+			return o
+		}
+		a, b := run(1), run(4)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%d×%d: results with GOMAXPROCS 4 differ from 1", n, c)
 		}
 	}
 }
