@@ -242,10 +242,14 @@ func transpose(dst, src []float32, rows, cols int) { vec.Transpose(dst, src, row
 //	y[n,o,i,j] = b[o] + Σ_{c,ki,kj} W[o,c,ki,kj]·x[n,c,i·sh−ph+ki, j·sw−pw+kj]
 //
 // (zero outside the input), giving N×OutC×OH×OW with
-// OH = ⌊(H+2·PadH−KH)/StrideH⌋+1 and OW likewise. It is computed per
-// example by im2col and one gemm.Sgemm (a 1×1 stride-1 unpadded
-// convolution skips im2col); Backward recomputes the im2col matrix rather
-// than storing N of them, then two products (dW, dcol) and col2im.
+// OH = ⌊(H+2·PadH−KH)/StrideH⌋+1 and OW likewise. It is computed in
+// chunks of examples (up to 2^18 column-matrix values, see
+// convChunkValues): their position-major im2col matrices stacked into one
+// (chunk·OH·OW)×(InC·KH·KW) matrix, one gemm.SgemmBias call with the bias
+// in the store, and a transpose back to channel-major (a 1×1 stride-1
+// unpadded convolution's column matrix is the transposed input). Backward
+// recomputes the column matrices rather than storing them all, then two
+// products per chunk (dW, dcol), a one-row product for db and col2im.
 type Conv2D struct{ convBase }
 
 var (
@@ -398,8 +402,10 @@ func (c *Conv2D) backward(dy Tensor, needDx bool) Tensor {
 // nn.ConvTranspose2d, the adjoint of Conv2D with respect to its input) over
 // N×InC×H×W input with an InC×OutC×KH×KW weight and OutC biases, giving
 // N×OutC×OH×OW with OH = (H−1)·StrideH − 2·PadH + KH + OutPadH (OW
-// likewise). Each example is one gemm.Sgemm (Wᵀ·x) and col2im; Backward is
-// im2col of dy and two products. It is the learned upsampling of the
+// likewise). Per chunk of examples (as Conv2D) it is one gemm.Sgemm, the
+// inputs transposed to position-major times W, then col2im of each
+// example's rows; Backward is im2col of dy and two products per chunk. It
+// is the learned upsampling of the
 // convolutional decoders (chosen over Upsample+Conv2D: one layer, no
 // fixed interpolation, and the exact mirror of an encoder's Conv2D).
 type ConvTranspose2D struct{ convBase }

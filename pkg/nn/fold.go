@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/gemm"
 )
 
 // Fold returns an inference-only copy of s with BatchNorm folded into the
@@ -15,6 +17,8 @@ import (
 //	                        Sequential runs as one gemm.SgemmBias call (bias
 //	                        and ReLU applied in the product's store)
 //	Conv → ReLU             becomes the convolution clamping its own output
+//	                        (Conv1D/2D in the product's store, transposed
+//	                        convolutions in a pass after col2im)
 //	Dropout                 is dropped (the identity in inference)
 //
 // for Dense, Conv1D, Conv2D, ConvTranspose1D and ConvTranspose2D. Other
@@ -190,12 +194,20 @@ func (c *clampReLU) Params() []Param         { return c.inner.Params() }
 func (c *clampReLU) OutShape(in Shape) Shape { return c.inner.OutShape(in) }
 
 func (c *clampReLU) Forward(x Tensor, training bool) Tensor {
-	y := c.inner.Forward(x, false)
-	d := y.Data[:y.N*y.Shape.Size()]
-	for i, v := range d {
-		d[i] = max(v, 0)
+	var y Tensor
+	switch v := c.inner.(type) {
+	case *Conv2D: // the ReLU goes into the product's store
+		y = v.forward(x, gemm.ReLU)
+	case *Conv1D:
+		y = as1D(v.Conv2D.forward(as2D(x, "Conv1D"), gemm.ReLU))
+	default:
+		y = c.inner.Forward(x, false)
+		d := y.Data[:y.N*y.Shape.Size()]
+		for i, v := range d {
+			d[i] = max(v, 0)
+		}
 	}
-	c.y = d
+	c.y = y.Data[:y.N*y.Shape.Size()]
 	return y
 }
 
