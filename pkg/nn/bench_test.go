@@ -142,9 +142,11 @@ func BenchmarkDCASEGemmOnly(b *testing.B) {
 	step()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for b.Loop() {
 		step()
 	}
+	reportCPU(b, c0)
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "vectors/s")
 }
 
