@@ -377,7 +377,7 @@ func main() {
 			"log-evidence K=16 %s (%s); cost of K=16 = %.2f forward passes (CPU: %.2f), target ≤ 12\n",
 			thousands(f.wall), thousands(f.cpu), thousands(k.wall), thousands(k.cpu), f.wall/k.wall, f.cpu/k.cpu)
 	}
-	fmt.Printf("\nkernels: %s\n", strings.TrimSpace(kernelsLine()))
+	fmt.Printf("\nbuild: %s\n", buildLine())
 }
 
 // loadavg returns the first three fields of /proc/loadavg ("?" elsewhere).
@@ -393,10 +393,11 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// kernelsLine reports the gemm kernel set through nn (which does not
-// export it): the build tags decide, so it is printed from the runtime.
-func kernelsLine() string {
-	return fmt.Sprintf("GOAMD64=%s, go %s", os.Getenv("GOAMD64"), runtime.Version())
+// buildLine reports the Go version and GOAMD64 level of this run (the
+// kernel set itself is chosen at run time from the CPU; -tags noasm would
+// force the pure-Go kernels).
+func buildLine() string {
+	return fmt.Sprintf("%s, GOAMD64=%q", runtime.Version(), os.Getenv("GOAMD64"))
 }
 
 // thousands formats v rounded to an integer with comma separators.

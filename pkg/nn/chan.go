@@ -64,13 +64,17 @@ func relu32(v float32) float32 { return max(v, 0) }
 func chanGradSums(sg, sgx []float64, gout, dy, mask, x []float32, N, C, S int) {
 	n := N * C * S
 	dy, x = dy[:n], x[:n]
+	if S == 1 {
+		if mask != nil {
+			vec.ColDotSumsMasked(sg, sgx, gout, dy, mask, x, N, C) // mask and sums in one pass
+		} else {
+			vec.ColDotSums(sg, sgx, dy, x, N, C)
+		}
+		return
+	}
 	if mask != nil {
 		vec.ReLUMask(gout[:n], dy, mask[:n])
 		dy = gout[:n]
-	}
-	if S == 1 {
-		vec.ColDotSums(sg, sgx, dy, x, N, C)
-		return
 	}
 	for i := 0; i < N; i++ {
 		for c := 0; c < C; c++ {

@@ -38,6 +38,7 @@ const (
 	opReLUMask
 	opAdam
 	opSqDiff
+	opColDotSumsMask
 )
 
 // A job is one split call: its operation, arguments and the group its parts
@@ -156,6 +157,8 @@ func (j *job) run(lo, hi int) {
 		colSumsRange(j.s1, j.s2, j.a, n, c, lo, hi)
 	case opColDotSums:
 		colDotSumsRange(j.s1, j.s2, j.a, j.b, n, c, lo, hi)
+	case opColDotSumsMask:
+		colDotSumsMaskRange(j.s1, j.s2, j.dst, j.a, j.b, j.d, n, c, lo, hi)
 	case opAffineRows:
 		affineRowsRange(j.dst[lo*c:hi*c], j.a[lo*c:hi*c], hi-lo, c, j.k0, j.k1, j.k2, j.relu)
 	case opGradRows:

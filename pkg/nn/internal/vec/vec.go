@@ -106,6 +106,37 @@ func colDotSumsGo(sg, sgx []float64, g, x []float32, n, c, j0, j1 int) {
 	}
 }
 
+// ColDotSumsMasked is ColDotSums of g = dy masked by y > 0 (the gradient
+// through a ReLU whose output is y, as ReLUMask), writing g to gout in the
+// same pass: gout[i,j] = dy[i,j] where y[i,j] > 0, else 0;
+// sg[j] += Σ_i gout[i,j], sgx[j] += Σ_i gout[i,j]·x[i,j]. gout may be dy.
+func ColDotSumsMasked(sg, sgx []float64, gout, dy, y, x []float32, n, c int) {
+	need("ColDotSumsMasked", len(sg) >= c && len(sgx) >= c && len(gout) >= n*c && len(dy) >= n*c && len(y) >= n*c && len(x) >= n*c)
+	if parts := split(n*c, c/16); parts > 1 {
+		j := getJob(opColDotSumsMask)
+		j.s1, j.s2, j.dst, j.a, j.b, j.d, j.n, j.c = sg, sgx, gout, dy, y, x, n, c
+		j.cols(parts)
+		return
+	}
+	colDotSumsMaskRange(sg, sgx, gout, dy, y, x, n, c, 0, c)
+}
+
+// colDotSumsMaskRange is ColDotSumsMasked on the columns [j0, j1).
+func colDotSumsMaskRange(sg, sgx []float64, gout, dy, y, x []float32, n, c, j0, j1 int) {
+	j := j0
+	if asm() && n > 0 && j1-j0 >= 8 {
+		j = j0 + (j1-j0)&^7
+		colDotSumsMask(&sg[j0], &sgx[j0], &gout[j0], &dy[j0], &y[j0], &x[j0], n, c, j-j0)
+	}
+	if j < j1 {
+		for i := 0; i < n; i++ {
+			o := i * c
+			reluMaskGo(gout[o+j:o+j1], dy[o+j:o+j1], y[o+j:o+j1])
+		}
+		colDotSumsGo(sg, sgx, gout, x, n, c, j, j1)
+	}
+}
+
 // AffineRows writes y[i,j] = (x[i,j] − mu[j])·sc[j] + sh[j] for the n×c
 // matrices x and y, then y = max(y, 0) when relu (NaN stays NaN; a −0
 // may stay −0). y may be x.

@@ -65,3 +65,9 @@ func copyRuns3(dst *float32, ds int, src *float32, ss int, n int)
 //
 //go:noescape
 func addRuns(dst *float32, ds int, src *float32, ss int, n, l int)
+
+// colDotSumsMask is colDotSums of g = dy masked by y > 0 over columns
+// [0, cols) (a multiple of 8), writing g to gout; n >= 1.
+//
+//go:noescape
+func colDotSumsMask(sg, sgx *float64, gout, dy, y, x *float32, n, ldx, cols int)

@@ -565,3 +565,140 @@ arloop:
 	DECQ R10
 	JNZ  arcol
 	RET
+
+// func colDotSumsMask(sg, sgx *float64, gout, dy, y, x *float32, n, ldx, cols int)
+// colDotSums of g = dy masked by y > 0, writing g to gout in the same pass.
+TEXT ·colDotSumsMask(SB), NOSPLIT, $0-72
+	MOVQ   sg+0(FP), DI
+	MOVQ   sgx+8(FP), SI
+	MOVQ   gout+16(FP), DX
+	MOVQ   dy+24(FP), R10
+	MOVQ   y+32(FP), R11
+	MOVQ   x+40(FP), R12
+	MOVQ   ldx+56(FP), R8
+	SHLQ   $2, R8
+	MOVQ   cols+64(FP), R9
+	VXORPS Y15, Y15, Y15
+
+cm16:
+	CMPQ   R9, $16
+	JL     cm8
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   DX, AX
+	MOVQ   R10, BX
+	MOVQ   R11, R13
+	MOVQ   R12, R14
+	MOVQ   n+48(FP), R15
+
+cm16row:
+	VMOVUPS      (R13), Y8
+	VMOVUPS      32(R13), Y9
+	VCMPPS       $0x1e, Y15, Y8, Y8
+	VCMPPS       $0x1e, Y15, Y9, Y9
+	VANDPS       (BX), Y8, Y8
+	VANDPS       32(BX), Y9, Y9
+	VMOVUPS      Y8, (AX)
+	VMOVUPS      Y9, 32(AX)
+	VCVTPS2PD    X8, Y10
+	VADDPD       Y10, Y0, Y0
+	VCVTPS2PD    (R14), Y14
+	VFMADD231PD  Y10, Y14, Y4
+	VEXTRACTF128 $1, Y8, X8
+	VCVTPS2PD    X8, Y10
+	VADDPD       Y10, Y1, Y1
+	VCVTPS2PD    16(R14), Y14
+	VFMADD231PD  Y10, Y14, Y5
+	VCVTPS2PD    X9, Y10
+	VADDPD       Y10, Y2, Y2
+	VCVTPS2PD    32(R14), Y14
+	VFMADD231PD  Y10, Y14, Y6
+	VEXTRACTF128 $1, Y9, X9
+	VCVTPS2PD    X9, Y10
+	VADDPD       Y10, Y3, Y3
+	VCVTPS2PD    48(R14), Y14
+	VFMADD231PD  Y10, Y14, Y7
+	ADDQ         R8, AX
+	ADDQ         R8, BX
+	ADDQ         R8, R13
+	ADDQ         R8, R14
+	DECQ         R15
+	JNZ          cm16row
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	VADDPD  64(DI), Y2, Y2
+	VMOVUPD Y2, 64(DI)
+	VADDPD  96(DI), Y3, Y3
+	VMOVUPD Y3, 96(DI)
+	VADDPD  (SI), Y4, Y4
+	VMOVUPD Y4, (SI)
+	VADDPD  32(SI), Y5, Y5
+	VMOVUPD Y5, 32(SI)
+	VADDPD  64(SI), Y6, Y6
+	VMOVUPD Y6, 64(SI)
+	VADDPD  96(SI), Y7, Y7
+	VMOVUPD Y7, 96(SI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	ADDQ    $64, DX
+	ADDQ    $64, R10
+	ADDQ    $64, R11
+	ADDQ    $64, R12
+	SUBQ    $16, R9
+	JMP     cm16
+
+cm8:
+	TESTQ  R9, R9
+	JZ     cmdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	MOVQ   DX, AX
+	MOVQ   R10, BX
+	MOVQ   R11, R13
+	MOVQ   R12, R14
+	MOVQ   n+48(FP), R15
+
+cm8row:
+	VMOVUPS      (R13), Y8
+	VCMPPS       $0x1e, Y15, Y8, Y8
+	VANDPS       (BX), Y8, Y8
+	VMOVUPS      Y8, (AX)
+	VCVTPS2PD    X8, Y10
+	VADDPD       Y10, Y0, Y0
+	VCVTPS2PD    (R14), Y14
+	VFMADD231PD  Y10, Y14, Y4
+	VEXTRACTF128 $1, Y8, X8
+	VCVTPS2PD    X8, Y10
+	VADDPD       Y10, Y1, Y1
+	VCVTPS2PD    16(R14), Y14
+	VFMADD231PD  Y10, Y14, Y5
+	ADDQ         R8, AX
+	ADDQ         R8, BX
+	ADDQ         R8, R13
+	ADDQ         R8, R14
+	DECQ         R15
+	JNZ          cm8row
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	VADDPD  (SI), Y4, Y4
+	VMOVUPD Y4, (SI)
+	VADDPD  32(SI), Y5, Y5
+	VMOVUPD Y5, 32(SI)
+
+cmdone:
+	VZEROUPPER
+	RET

@@ -18,3 +18,7 @@ func transpose8(dst *float32, ldd int, src *float32, lds int) { panic("unreachab
 func copyRuns4(dst *float32, ds int, src *float32, ss int, n int)  { panic("unreachable") }
 func copyRuns3(dst *float32, ds int, src *float32, ss int, n int)  { panic("unreachable") }
 func addRuns(dst *float32, ds int, src *float32, ss int, n, l int) { panic("unreachable") }
+
+func colDotSumsMask(sg, sgx *float64, gout, dy, y, x *float32, n, ldx, cols int) {
+	panic("unreachable")
+}

@@ -60,6 +60,28 @@ func TestColSums(t *testing.T) {
 		colSumsGo(w1, w2, x, n, c, 0, c)
 		ColDotSums(sg, sgx, g, x, n, c)
 		colDotSumsGo(wg, wgx, g, x, n, c, 0, c)
+		// The masked variant: g masked by y > 0 (a third of y ≤ 0 or NaN).
+		y := randVec(rng, n*c)
+		for i := range y {
+			if i%7 == 3 {
+				y[i] = float32(math.NaN())
+			}
+		}
+		gm, wm := make([]float32, n*c), make([]float32, n*c)
+		mg, mgx, wmg, wmgx := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
+		ColDotSumsMasked(mg, mgx, gm, g, y, x, n, c)
+		reluMaskGo(wm, g, y)
+		colDotSumsGo(wmg, wmgx, wm, x, n, c, 0, c)
+		for i := range gm {
+			if math.Float32bits(gm[i]) != math.Float32bits(wm[i]) {
+				t.Fatalf("%d×%d: ColDotSumsMasked g[%d] = %v, want %v", n, c, i, gm[i], wm[i])
+			}
+		}
+		for j := 0; j < c; j++ {
+			if !close64(mg[j], wmg[j], float64(n)*4+1) || !close64(mgx[j], wmgx[j], float64(n)*16+1) {
+				t.Fatalf("%d×%d: ColDotSumsMasked column %d: %v %v, want %v %v", n, c, j, mg[j], mgx[j], wmg[j], wmgx[j])
+			}
+		}
 		for j := 0; j < c; j++ {
 			var a1, a2, ag, agx float64
 			for i := 0; i < n; i++ {
@@ -328,6 +350,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 				w: append([]float32(nil), w0...), m: append([]float32(nil), m0...), v: append([]float32(nil), v0...)}
 			ColSums(o.s1, o.s2, x, n, c)
 			ColDotSums(o.sg, o.sgx, g, x, n, c)
+			ColDotSumsMasked(o.sg, o.sgx, o.mask, g, y0, x, n, c)
 			AffineRows(o.y, x, n, c, mu, sc, sh, true)
 			GradRows(o.dx, g, x, n, c, k, p, mu, q)
 			ReLUMask(o.mask, g, y0)
