@@ -4,7 +4,7 @@ PYTHON  ?= /usr/bin/python3
 BIN     := bin
 PKGS    := ./...
 # Packages with goroutines of their own: tested again under the race detector.
-RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/...
+RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/... ./pkg/nn/internal/...
 
 .PHONY: all build test test-race test-noasm bench bench-stft bench-fft bench-nn bench-kafka \
         lint fuzz golden eval demo clean help
@@ -39,10 +39,9 @@ bench-stft: ## the front end against scipy.signal.stft + numpy mel, same run
 bench-fft: ## go-dsp against gonum against our FFT (separate module)
 	cd bench/fftcmp && $(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime 0.5s
 
-bench-nn: ## the DCASE network: ours (1 and 2 cores) against PyTorch (1 and 2 threads)
-	$(GO) test -run '^$$' -bench 'DCASE' -benchtime 3s -benchmem -cpu 1,2 ./pkg/nn/
-	$(PYTHON) pkg/nn/testdata/dcase_torch_bench.py --threads 1
-	$(PYTHON) pkg/nn/testdata/dcase_torch_bench.py --threads 2
+bench-nn: ## the DCASE network: ours (1 and 2 cores) against PyTorch (1 and 2 threads, BLAS pinned) in the same run, with ratios and % of peak
+	$(GO) run ./bench/nn -rounds 3 -seconds 1
+	$(GO) test -run '^$$' -bench 'DCASE|CAES' -benchtime 2s -benchmem -cpu 1,2 ./pkg/nn/
 
 bench-gemm: ## GEMM GFLOP/s on the DCASE shapes against gonum, and the machine's FMA peak
 	GEMM_TUNE=1 $(GO) test -count=1 -run Figures -v -cpu 2 ./pkg/nn/internal/gemm
