@@ -48,6 +48,9 @@ type Config struct {
 	// ProduceTimeout bounds how long a request waits for Kafka's
 	// acknowledgement before answering 503; default 10 s.
 	ProduceTimeout time.Duration
+	// KgoOpts are extra options of the producer (tests, tuning), applied
+	// last.
+	KgoOpts []kgo.Opt
 }
 
 func (c *Config) defaults() {
@@ -276,7 +279,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Service, e
 		kgo.ProducerBatchMaxBytes(int32(min(cfg.MaxBody+4096, 64<<20))),
 		kgo.WithLogger(stream.KgoLogger{L: log}),
 	)
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(append(opts, cfg.KgoOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: kafka client: %w", err)
 	}
