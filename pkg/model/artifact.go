@@ -93,6 +93,24 @@ type Training struct {
 	History          []Epoch  `json:"history,omitempty"`
 }
 
+// Input says how recordings were read into the signal the features were
+// computed on. The trainer's score, eval and timeline verbs default to it,
+// so that a model is applied to data prepared as it was trained.
+type Input struct {
+	// Channel is the channel as given (an index counting from 0, or a
+	// name); "" means 0. ChannelName is the name it resolved to where the
+	// format names channels (FEMTO: horizontal, vertical; MAT: variables).
+	Channel     string `json:"channel,omitempty"`
+	ChannelName string `json:"channel_name,omitempty"`
+	// Variable picks the MAT variable (exact name or suffix).
+	Variable string `json:"variable,omitempty"`
+	// SourceRate is the sample rate given for formats without one (CSV).
+	SourceRate float64 `json:"source_rate,omitempty"`
+	// SegmentNs > 0: recordings were cut into consecutive windows of this
+	// length, each an item with its own score; 0: whole files.
+	SegmentNs int64 `json:"segment_ns,omitempty"`
+}
+
 // Meta is everything an artifact says about its model except the weights.
 type Meta struct {
 	FormatVersion int    `json:"format_version"`
@@ -111,6 +129,18 @@ type Meta struct {
 	Training    Training            `json:"training"`
 	Created     time.Time           `json:"created"`
 	Tool        string              `json:"tool,omitempty"`
+
+	// Added compatibly within format version 1 (absent in older files):
+
+	// Input is how the training recordings were read; nil when unknown.
+	Input *Input `json:"input,omitempty"`
+	// BinBaseline localises anomalies: element k is the mean, over the
+	// calibration patches whose band covers spectrogram bin k, of the
+	// patch's per-bin contribution c_k = (1/T)·Σ_t perFeature[t·F + f]
+	// (f = k − band·BinHop). A window's most anomalous bins are those with
+	// the largest mean excess c_k − BinBaseline[k]. Length Feature.Bins(),
+	// or empty.
+	BinBaseline []float64 `json:"bin_baseline,omitempty"`
 }
 
 // Artifact is a model file: its Meta and the weights blob of its kind.

@@ -7,6 +7,14 @@
 // the creation time and a checksum.
 //
 // A detector asks an artifact whether a patch's feature configuration
-// matches it (Matches) and refuses what does not. The byte layout is
-// documented in docs/artifact.md and on Artifact.Encode.
+// matches it (Matches) and refuses what does not. Open (or Load, from a
+// file) decodes the weights of any kind into a Loaded model whose
+// NewScorer returns a Scorer, one per goroutine, with the score the
+// threshold was learned on:
+//
+//	l, err := model.Load("pump-01.mhm")
+//	s := l.NewScorer()
+//	s.Score(scores, perFeature, values, bands, n) // bands: nil unless l.Bands() > 0
+//
+// The byte layout is documented in docs/artifact.md and on Artifact.Encode.
 package model

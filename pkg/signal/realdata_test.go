@@ -2,70 +2,22 @@ package signal
 
 import (
 	"bufio"
+	"github.com/mhmstream/mhm/internal/realdata"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// dataDir finds the shared real-data folder: $MHM_DATA, else a shared/data folder
-// beside the repository or one of its parents (../shared/data from /work/main,
-// ../../shared/data from a worktree under /work/wt).
-func dataDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("MHM_DATA"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "cwru.tar.xz")); err != nil {
-			t.Skipf("real data absent: MHM_DATA=%s has no cwru.tar.xz (%v)", d, err)
-		}
-		return d
-	}
-	dir, err := filepath.Abs("../..") // the repository root
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-		if _, err := os.Stat(filepath.Join(dir, "shared", "data", "cwru.tar.xz")); err == nil {
-			return filepath.Join(dir, "shared", "data")
-		}
-	}
-	t.Skip("real data absent: no shared/data/cwru.tar.xz beside the repository and MHM_DATA unset")
-	return ""
-}
-
-// extract unpacks the named members of a .tar.xz archive into dir with the system tar
-// (Go's standard library has no xz). --occurrence stops reading once every member is
-// found, so only the start of the archive is decompressed.
-func extract(t *testing.T, archive, dir string, members ...string) {
-	t.Helper()
-	for _, tool := range []string{"tar", "xz"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("real data: no %s command to unpack .tar.xz", tool)
-		}
-	}
-	args := append([]string{"-xJf", archive, "-C", dir, "--occurrence"}, members...)
-	if out, err := exec.Command("tar", args...).CombinedOutput(); err != nil {
-		t.Fatalf("tar %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
 // TestRealData reads one file of each shared data set and checks its shape, rate and
 // values. The reference values were read with scipy.io.loadmat, scipy.io.wavfile.read
 // and numpy.loadtxt (Debian's python3-scipy 1.10.1, numpy 1.24.2).
 func TestRealData(t *testing.T) {
-	data := dataDir(t)
-	dir := t.TempDir()
-
 	t.Run("cwru", func(t *testing.T) {
 		t.Parallel()
-		extract(t, filepath.Join(data, "cwru.tar.xz"), dir, "cwru/normal_0_97.mat", "cwru/48k_Drive_End_IR014_0_174.mat")
+		dir := realdata.Unpack(t, realdata.CWRU, "cwru/normal_0_97.mat", "cwru/48k_Drive_End_IR014_0_174.mat")
 		for _, tc := range []struct {
 			file        string
 			n           int
@@ -118,7 +70,7 @@ func TestRealData(t *testing.T) {
 	t.Run("femto", func(t *testing.T) {
 		t.Parallel()
 		const member = "femto/Learning_set/Bearing2_1/acc_00405.csv"
-		extract(t, filepath.Join(data, "femto.tar.xz"), dir, member)
+		dir := realdata.Unpack(t, realdata.FEMTO, member)
 		path := filepath.Join(dir, member)
 		s, err := Read(path, Options{})
 		if err != nil {
@@ -156,7 +108,7 @@ func TestRealData(t *testing.T) {
 	t.Run("dcase", func(t *testing.T) {
 		t.Parallel()
 		const member = "dcase2020-id00/test/anomaly_id_00_00000000.wav"
-		extract(t, filepath.Join(data, "dcase2020-id00.tar.xz"), dir, member)
+		dir := realdata.Unpack(t, realdata.DCASE, member)
 		s, err := Read(filepath.Join(dir, member), Options{})
 		if err != nil {
 			t.Fatal(err)
