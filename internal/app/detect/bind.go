@@ -24,10 +24,6 @@ type Scorer interface {
 // OpenFunc binds an artifact to a factory of scorers (one per goroutine).
 type OpenFunc func(*model.Artifact) (func() Scorer, error)
 
-// ErrNoBinding is returned by the default OpenFunc of a build without
-// pkg/model's Open.
-var ErrNoBinding = errors.New("detect: this build cannot open model weights (pkg/model Open missing)")
-
 // Defaults of the decision rule for an artifact that does not set one.
 const (
 	DefaultWindowNs = int64(1e9) // 1 s tumbling windows, mean of the patch scores
@@ -135,9 +131,18 @@ func (b *binding) binContrib(perBin []float32, pf []float32, band int) {
 	}
 }
 
-// DefaultOpen binds an artifact with pkg/model. This build predates
-// pkg/model's Open: it refuses every artifact with ErrNoBinding.
-func DefaultOpen(a *model.Artifact) (func() Scorer, error) { return nil, ErrNoBinding }
+// DefaultOpen binds an artifact with pkg/model's Open (any kind: the
+// autoencoders and the VAE with its score estimator); the factory gives
+// each partition its own scorer.
+func DefaultOpen(a *model.Artifact) (func() Scorer, error) {
+	l, err := model.Open(a)
+	if err != nil {
+		return nil, err
+	}
+	return func() Scorer { return l.NewScorer() }, nil
+}
+
+var _ Scorer = model.Scorer(nil)
 
 // binBaseline returns the artifact's per-bin localisation baseline.
-func binBaseline(*model.Meta) []float64 { return nil }
+func binBaseline(m *model.Meta) []float64 { return m.BinBaseline }
