@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,6 +161,27 @@ func trainModel(t *testing.T, machine string, normal, calib []float32) *model.Ar
 	return a
 }
 
+var (
+	pressOnce sync.Once
+	pressArt  []byte
+)
+
+// pressModel is the model of machine press-4, trained once per test binary
+// on 15 s of its normal signal, its threshold learned on 20 s more.
+func pressModel(t *testing.T) *model.Artifact {
+	t.Helper()
+	pressOnce.Do(func() {
+		_, normal := machineSignal(1, 15, [2]float64{})
+		_, calib := machineSignal(2, 20, [2]float64{})
+		pressArt, _ = trainModel(t, "press-4", normal, calib).Encode()
+	})
+	a, err := model.Decode(pressArt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func testLog(t *testing.T) zerolog.Logger {
 	if os.Getenv("MHM_TEST_LOG") != "" {
 		return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)
@@ -190,9 +212,7 @@ func TestEndToEnd(t *testing.T) {
 	fast := []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}
 	log := testLog(t)
 
-	_, normal := machineSignal(1, 15, [2]float64{})
-	_, calib := machineSignal(2, 20, [2]float64{})
-	a := trainModel(t, "press-4", normal, calib)
+	a := pressModel(t)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
 	if err != nil {
 		t.Fatal(err)
