@@ -566,8 +566,9 @@ func latency(ctx context.Context, o options, addr, dir string) (*Latency, error)
 			var buf []byte
 			var lat []float64
 			errs := 0
-			// Gateways are not synchronised: each sends its frames at its
-			// own phase within the 100 ms period, after the frame's end.
+			// Gateways are not synchronised: each cuts its frames at its
+			// own phase within the 100 ms period and sends a frame as soon
+			// as its last sample is taken (sample time is wall time).
 			phase := time.Duration(i) * 100 * time.Millisecond / time.Duration(len(signals))
 			for f := 0; (f+1)*frame <= len(x); f++ {
 				due := start.Add(time.Duration(f+1)*100*time.Millisecond + phase)
@@ -575,7 +576,7 @@ func latency(ctx context.Context, o options, addr, dir string) (*Latency, error)
 				if rctx.Err() != nil {
 					return
 				}
-				fr := wire.RawFrame{Machine: machineID(i), SampleRate: 16000, TimestampNs: start.UnixNano() + int64(f)*1e8, Seq: uint64(f),
+				fr := wire.RawFrame{Machine: machineID(i), SampleRate: 16000, TimestampNs: start.UnixNano() + int64(phase) + int64(f)*1e8, Seq: uint64(f),
 					Encoding: wire.Float32, Float32: x[f*frame : (f+1)*frame]}
 				buf = wire.AppendRawFrame(buf[:0], &fr)
 				t := time.Now()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
+	"github.com/mhmstream/mhm/pkg/patch"
 	"github.com/mhmstream/mhm/pkg/threshold"
 )
 
@@ -44,6 +45,8 @@ type binding struct {
 	binHi     []float64
 	baseline  []float64 // per-bin calibration contribution (localisation), or nil
 	window    threshold.WindowConfig
+	tumbling  bool  // window hop = length: a window can be decided as soon as its last patch is in
+	stepNs    int64 // time between consecutive patch positions
 	persist   threshold.PersistenceConfig
 	th        threshold.Threshold
 	scoreType string
@@ -97,6 +100,8 @@ func bind(open OpenFunc) func(a *model.Artifact) (*binding, error) {
 			}
 		}()
 		b.window = threshold.NewWindowAggregator(w).Config()
+		b.tumbling = b.window.HopNs == b.window.LengthNs
+		b.stepNs = patch.SamplesToNs(int64(cfg.Patch.Hop*cfg.STFT.Hop), cfg.SampleRate)
 		newScorer, err := open(a)
 		if err != nil {
 			return nil, err

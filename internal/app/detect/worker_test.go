@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mhmstream/mhm/pkg/model"
@@ -336,5 +338,53 @@ func TestFirstEnd(t *testing.T) {
 		if got := firstEnd(c, tc.t); got != tc.want {
 			t.Errorf("firstEnd(%d) = %d, want %d", tc.t, got, tc.want)
 		}
+	}
+}
+
+// TestEarlyDecision drives the handler directly (no broker): a tumbling
+// window is decided by the last patch inside it, since the patch grid says
+// the next one starts after its end; a straggler from before that end is
+// skipped, not scored into a new copy of the decided window.
+func TestEarlyDecision(t *testing.T) {
+	sc := stream.DefaultConfig()
+	sc.Brokers, sc.Group = []string{"127.0.0.1:1"}, "early" // never dialled
+	w, err := New(Config{Stream: sc, ModelsDir: t.TempDir(), Open: openMean, Detector: "test"}, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu, _ := learn(t)
+	if err := w.cat.AddArtifact("test", artifactFor(t, "m", mu, 1000, time.Unix(1, 0), win1s, threshold.PersistenceConfig{}), "test"); err != nil {
+		t.Fatal(err)
+	}
+	recs, ps := patchRecords(t, "m", signalOf(7, 2.5, fault{}), t0)
+	in := func(i int) []*kgo.Record {
+		out, err := w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Value: recs[i]}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	step := ps[8].Tag.StartNs - ps[0].Tag.StartNs // 8 bands per position
+	decidedAt := -1
+	for i := range ps {
+		out := in(i)
+		if len(out) > 0 {
+			decidedAt = i
+			break
+		}
+	}
+	last := ps[decidedAt].Tag
+	if last.Band != 7 || last.StartNs >= t0+1e9 || last.StartNs+step < t0+1e9 {
+		t.Fatalf("window 0 decided at patch %d (band %d, start %d ns after t0), want the last band of the last position in it", decidedAt, last.Band, last.StartNs-t0)
+	}
+	// A straggler inside the decided window (e.g. a spectro restart with
+	// an overlap) is skipped.
+	straggler := ps[decidedAt-8]
+	straggler.Tag.StartNs = last.StartNs + 1
+	if out, err := w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Value: wire.AppendPatch(nil, &straggler)}, nil); err != nil || len(out) != 0 {
+		t.Fatalf("straggler: %v, %d outputs", err, len(out))
+	}
+	if v := testutil.ToFloat64(w.m.Skipped.WithLabelValues("duplicate")); v != 1 {
+		t.Fatalf("skipped %v, want 1", v)
 	}
 }
