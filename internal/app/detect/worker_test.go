@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"bytes"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +15,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mhmstream/mhm/pkg/ae"
+	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
@@ -387,4 +392,43 @@ func TestEarlyDecision(t *testing.T) {
 	if v := testutil.ToFloat64(w.m.Skipped.WithLabelValues("duplicate")); v != 1 {
 		t.Fatalf("skipped %v, want 1", v)
 	}
+}
+
+// TestPublishLarge: the DCASE autoencoder's artifact is larger than the
+// broker's default 1 MB message limit; publish raises the models topic's
+// max.message.bytes and the catalog of a worker loads it from the topic.
+func TestPublishLarge(t *testing.T) {
+	h := newHarness(t, 1)
+	m, err := ae.NewModel(ae.DCASE2020())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wts, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &model.Artifact{Meta: model.Meta{Machine: "fan-1", Kind: model.DenseAE, Feature: feature.DCASE2020(), Created: time.Unix(1, 0),
+		Threshold: threshold.Threshold{Method: threshold.Quantile, Param: 0.99, Value: 10}}, Weights: wts}
+	path := filepath.Join(t.TempDir(), "fan-1.mhm")
+	if err := a.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Size() <= 1048588 {
+		t.Fatalf("artifact of %d bytes is not above the default limit", st.Size())
+	}
+	var out bytes.Buffer
+	code := Program().Main(t.Context(), []string{"publish", "-brokers", h.addr, path}, &out, &out)
+	if code != 0 || !strings.Contains(out.String(), "raised mhm.models max.message.bytes") {
+		t.Fatalf("publish: exit %d: %s", code, out.String())
+	}
+	r := h.run(Config{ModelsTopic: true, Open: DefaultOpen})
+	waitFor(t, "the model loaded from the topic", func() bool { return gauge(r.reg, "mhm_models_loaded", a.Meta.Version) == 1 })
+	if err := r.w.Ready(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// A tombstone withdraws it.
+	if code := Program().Main(t.Context(), []string{"publish", "-brokers", h.addr, "--delete", "fan-1"}, &out, &out); code != 0 {
+		t.Fatalf("publish --delete: exit %d: %s", code, out.String())
+	}
+	waitFor(t, "the model withdrawn", func() bool { return gauge(r.reg, "mhm_models_loaded", "") == 0 })
 }
