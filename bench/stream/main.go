@@ -17,7 +17,7 @@
 //     this process (broker included).
 //  2. throughput (Python): py_pipeline.py on the same broker and workload.
 //  3. throughput (Go) again, to see the noise of a shared machine.
-//  4. latency: SENSORS gateways post 0.1 s frames in real time to ingest's
+//  4. latency: SENSORS gateways post frames of GATEWAY-MS (0.1 s) in real time to ingest's
 //     HTTP API for LATENCY-SECONDS; per window score record, the time from
 //     the raw frame's produce (the record timestamp spectro and detect carry
 //     along) to its arrival at a consumer, and from the window's end.
@@ -69,6 +69,7 @@ type options struct {
 	py, pyScript                     string
 	jsonOut, cpuProfile, compression string
 	batch                            int
+	gatewayMs                        float64
 	skipPython                       bool
 	goRounds                         int
 }
@@ -88,6 +89,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each Go throughput round to FILE.N")
 	flag.StringVar(&o.compression, "compression", "snappy", "batch compression of every producer: snappy (kgo's default) or none")
 	flag.IntVar(&o.batch, "batch", 32, "detect's -batch")
+	flag.Float64Var(&o.gatewayMs, "gateway-ms", 100, "length of the gateways' frames in the latency phase, ms")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -496,7 +498,7 @@ func runPython(ctx context.Context, o options, addr string) (*PyResult, error) {
 	return &r, nil
 }
 
-// latency: gateways post 0.1 s frames in real time to ingest; a consumer
+// latency: gateways post frames in real time to ingest; a consumer
 // times the score records.
 func latency(ctx context.Context, o options, addr, dir string) (*Latency, error) {
 	sc, err := streamConfig(o, addr, "lat")
@@ -555,7 +557,8 @@ func latency(ctx context.Context, o options, addr, dir string) (*Latency, error)
 	url := "http://" + ln.Addr().String() + "/v1/frames"
 	tr := &http.Transport{MaxIdleConnsPerHost: o.sensors + 10}
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	const frame = 1600 // 0.1 s
+	frame := int(o.gatewayMs * 16) // samples per frame at 16 kHz
+	period := time.Duration(o.gatewayMs * float64(time.Millisecond))
 	var reqLat []float64
 	var reqErr int
 	var gw sync.WaitGroup
@@ -569,14 +572,14 @@ func latency(ctx context.Context, o options, addr, dir string) (*Latency, error)
 			// Gateways are not synchronised: each cuts its frames at its
 			// own phase within the 100 ms period and sends a frame as soon
 			// as its last sample is taken (sample time is wall time).
-			phase := time.Duration(i) * 100 * time.Millisecond / time.Duration(len(signals))
+			phase := time.Duration(i) * period / time.Duration(len(signals))
 			for f := 0; (f+1)*frame <= len(x); f++ {
-				due := start.Add(time.Duration(f+1)*100*time.Millisecond + phase)
+				due := start.Add(time.Duration(f+1)*period + phase)
 				time.Sleep(time.Until(due))
 				if rctx.Err() != nil {
 					return
 				}
-				fr := wire.RawFrame{Machine: machineID(i), SampleRate: 16000, TimestampNs: start.UnixNano() + int64(phase) + int64(f)*1e8, Seq: uint64(f),
+				fr := wire.RawFrame{Machine: machineID(i), SampleRate: 16000, TimestampNs: start.UnixNano() + int64(phase) + int64(f)*int64(period), Seq: uint64(f),
 					Encoding: wire.Float32, Float32: x[f*frame : (f+1)*frame]}
 				buf = wire.AppendRawFrame(buf[:0], &fr)
 				t := time.Now()
