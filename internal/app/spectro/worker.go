@@ -222,7 +222,7 @@ type partition struct {
 	wp       wire.Patch
 	out      []*kgo.Record
 	cur      *streamState
-	ts       time.Time // input record timestamp, copied to the outputs
+	ts       time.Time    // input record timestamp, copied to the outputs
 	slab     []byte       // output values (see emit)
 	recs     []kgo.Record // output records (see emit)
 	lastScan time.Time
