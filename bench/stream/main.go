@@ -70,6 +70,7 @@ type options struct {
 	jsonOut, cpuProfile, compression string
 	batch                            int
 	gatewayMs                        float64
+	batchSpan                        time.Duration
 	skipPython                       bool
 	goRounds                         int
 }
@@ -89,6 +90,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each Go throughput round to FILE.N")
 	flag.StringVar(&o.compression, "compression", "snappy", "batch compression of every producer: snappy (kgo's default) or none")
 	flag.IntVar(&o.batch, "batch", 32, "detect's -batch")
+	flag.DurationVar(&o.batchSpan, "batch-span", 250*time.Millisecond, "detect's -batch-span")
 	flag.Float64Var(&o.gatewayMs, "gateway-ms", 100, "length of the gateways' frames in the latency phase, ms")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -289,7 +291,7 @@ func stages(o options, sc stream.Config, dir string, withIngest bool, ln net.Lis
 	opts := producerOpts(o)
 	cfg := pipeline.Config{Stream: sc,
 		Spectro: spectro.Config{Default: func(float64) (feature.Config, error) { return feature.DCASE2020(), nil }, ModelsDir: filepath.Join(dir, "models"), KgoOpts: opts},
-		Detect:  detect.Config{ModelsDir: filepath.Join(dir, "models"), Detector: "bench", Batch: o.batch, KgoOpts: opts},
+		Detect:  detect.Config{ModelsDir: filepath.Join(dir, "models"), Detector: "bench", Batch: o.batch, BatchSpan: o.batchSpan, KgoOpts: opts},
 	}
 	if withIngest {
 		cfg.Ingest, cfg.IngestListener = &ingest.Config{MaxBody: 1 << 20, KgoOpts: opts}, ln

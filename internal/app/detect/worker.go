@@ -40,8 +40,11 @@ type Config struct {
 	// Open binds an artifact's weights to scorers; default DefaultOpen.
 	Open OpenFunc
 	// Batch is the most patches of one stream scored in one call (default
-	// 32); a batch is scored earlier when a window closes.
-	Batch int
+	// 32); a batch is scored earlier when a window closes, or once it spans
+	// BatchSpan of stream time (default 250 ms), so that the work left when
+	// a window closes, all streams' at the same moment, stays small.
+	Batch     int
+	BatchSpan time.Duration
 	// Detector names this instance in events (default: the host name).
 	Detector string
 	// RestoreRecords is how many records before the committed offset a
@@ -125,6 +128,9 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 32
+	}
+	if cfg.BatchSpan <= 0 {
+		cfg.BatchSpan = 250 * time.Millisecond
 	}
 	if cfg.Detector == "" {
 		cfg.Detector, _ = os.Hostname()
@@ -456,7 +462,7 @@ func (ps *part) handle(value []byte) error {
 	if !s.open {
 		s.open, s.closes = true, firstEnd(b.window, p.Tag.StartNs)
 	}
-	if s.n == len(s.times) || p.Tag.StartNs >= s.closes {
+	if s.n == len(s.times) || p.Tag.StartNs >= s.closes || p.Tag.StartNs-s.times[0] >= int64(w.cfg.BatchSpan) {
 		ps.flush(s)
 	}
 	// Patches come on a grid: when this is the last band of its position
