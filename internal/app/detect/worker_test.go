@@ -423,9 +423,7 @@ func TestPublishLarge(t *testing.T) {
 	}
 	r := h.run(Config{ModelsTopic: true, Open: DefaultOpen})
 	waitFor(t, "the model loaded from the topic", func() bool { return gauge(r.reg, "mhm_models_loaded", a.Meta.Version) == 1 })
-	if err := r.w.Ready(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, "ready", func() bool { return r.w.Ready(t.Context()) == nil })
 	// A tombstone withdraws it.
 	if code := Program().Main(t.Context(), []string{"publish", "-brokers", h.addr, "--delete", "fan-1"}, &out, &out); code != 0 {
 		t.Fatalf("publish --delete: exit %d: %s", code, out.String())
