@@ -18,7 +18,7 @@ func main() {
 	p := cli.Program{
 		Name:    "spectro",
 		Summary: "streaming STFT: raw sensor signals in, frequency-tagged spectrogram patches out",
-		Verbs:   []cli.Verb{spectro.FileVerb()},
+		Verbs:   []cli.Verb{spectro.FileVerb(), spectro.RunVerb()},
 	}
 	os.Exit(p.Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
