@@ -4,10 +4,10 @@ PYTHON  ?= /usr/bin/python3
 BIN     := bin
 PKGS    := ./...
 # Packages with goroutines of their own: tested again under the race detector.
-RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/... ./pkg/nn/internal/...
+RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/... ./pkg/nn/internal/... ./internal/app/... ./internal/pipeline/...
 
 .PHONY: all build test test-race test-noasm bench bench-stft bench-fft bench-nn bench-kafka \
-        lint fuzz golden eval demo clean help
+        lint fuzz golden eval demo clean help bench-stream kcat-check docker
 
 all: build
 
@@ -52,6 +52,15 @@ bench-vae: ## log-evidence scoring with K = 1, 16, 128 against one forward pass
 
 generate: ## regenerate the avo assembly kernels
 	$(GO) generate ./pkg/nn/internal/gemm
+
+bench-stream: ## ingest/spectro/detect on 100 simulated 16 kHz sensors against py_pipeline.py, same broker, same run
+	$(GO) run ./bench/stream -python $(PYTHON) -json bench-stream.json
+
+kcat-check: build ## kcat produces raw frames the pipeline accepts and reads its events and dead letters
+	NO_BUILD=1 scripts/kcat-check.sh
+
+docker: ## the image of every program (needs Docker)
+	docker build -t mhm:dev .
 
 bench-kafka: ## franz-go against segmentio/kafka-go on the same kfake broker (separate module)
 	cd bench/kafkacmp && $(GO) run . -records 50000 -size 2600 -rounds 3
