@@ -3,8 +3,9 @@
 # exactly as a user would (`make eval`). Each part is skipped, with a
 # message, when its archive is absent.
 #
-#   scripts/eval.sh [cwru] [femto] [dcase] [dcase-ref]   (default: the first three;
-#   dcase-ref runs the PyTorch reference of ../shared/bench on the same DCASE split)
+#   scripts/eval.sh [cwru] [femto] [dcase] [femto-seeds] [dcase-ref]   (default: the first three;
+#   femto-seeds repeats FEMTO with seeds 1-5, dcase-ref runs the PyTorch reference of
+#   ../shared/bench on the same DCASE split)
 #
 # Environment: MHM_DATA  folder of the archives (default: ../shared/data
 #                        beside the repository, else /work/shared/data)
@@ -82,6 +83,22 @@ femto)
 				--channel horizontal --calibrate-split 0.25 --out "$OUT/femto-$b-$m.mhm" "$dir@0:0.2"
 			run "femto-$b-$m-timeline" $T timeline --model "$OUT/femto-$b-$m.mhm" --plots "$OUT/femto-$b-$m" \
 				--indicators rms,kurtosis "$dir"
+		done
+	done
+	;;
+femto-seeds)
+	# How much the FEMTO figures move with the seed (weights, shuffling).
+	extract femto.tar.xz femto || continue
+	for b in Bearing2_1 Bearing2_2; do
+		dir=.data/femto/Learning_set/$b
+		for m in $MODELS; do
+			for seed in ${SEEDS:-1 2 3 4 5}; do
+				name=femto-seeds/$b-$m-seed$seed
+				mkdir -p "$OUT/femto-seeds"
+				run "$name-fit" $T fit --machine "femto-$b" --model "$m" --epochs "$EPOCHS" --seed "$seed" --quiet \
+					--channel horizontal --calibrate-split 0.25 --out "$OUT/$name.mhm" "$dir@0:0.2"
+				run "$name-timeline" $T timeline --model "$OUT/$name.mhm" --plots "$OUT/$name" "$dir"
+			done
 		done
 	done
 	;;

@@ -60,18 +60,6 @@ func (l *ReLU) Backward(dy Tensor) Tensor {
 	return l.out(dx)
 }
 
-// reluMask writes dx = dy where y > 0, else 0, for y = max(x, 0) >= +0.
-// It is branch-free: the signs of activations are random, and a branch
-// mispredicts half the time (10× slower, measured on 512×128 values).
-func reluMask(dx, dy, y []float32) {
-	y, dy = y[:len(dx)], dy[:len(dx)]
-	for i, yv := range y {
-		yb := math.Float32bits(yv)
-		m := -((yb | -yb) >> 31) // all ones if y != +0, else 0
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
-	}
-}
-
 // leakyFactor returns 1 for x > 0 (or +0) and slope for x < 0, branch-free.
 func leakyFactor(x, slope float32) float32 {
 	pos := 1 - math.Float32bits(x)>>31

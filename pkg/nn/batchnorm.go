@@ -30,11 +30,13 @@ type BatchNorm struct {
 	params, state []Param
 	x             Tensor
 	training      bool
-	xhat, y, dx   []float32
+	y, dx         []float32
 	invStd        []float64 // per channel, from the last Forward
 	mean          []float64 // per channel, from the last Forward
 	s1, s2        []float64 // per-channel accumulators
-	f1, f2, f3    []float32 // per-channel float32 coefficients of the elementwise passes
+	// Per-channel float32 coefficients of the elementwise passes: the
+	// mean, the forward scale and shift, the backward k, p, q.
+	mu, sc, sh, k, p, q []float32
 }
 
 var (
@@ -53,8 +55,9 @@ func NewBatchNorm(c int) *BatchNorm {
 		GGamma: make([]float32, c), GBeta: make([]float32, c),
 		RunningMean: make([]float32, c), RunningVar: make([]float32, c),
 		invStd: make([]float64, c), mean: make([]float64, c),
-		s1: make([]float64, c), s2: make([]float64, c),
-		f1: make([]float32, c), f2: make([]float32, c), f3: make([]float32, c)}
+		s1: make([]float64, c), s2: make([]float64, c)}
+	coef := make([]float32, 6*c)
+	b.mu, b.sc, b.sh, b.k, b.p, b.q = coef[:c], coef[c:2*c], coef[2*c:3*c], coef[3*c:4*c], coef[4*c:5*c], coef[5*c:]
 	for i := range b.Gamma {
 		b.Gamma[i] = 1
 		b.RunningVar[i] = 1
@@ -89,129 +92,53 @@ func (b *BatchNorm) OutShape(in Shape) Shape {
 // Forward normalises x with batch statistics (training, updating the
 // running statistics) or the running statistics (inference).
 func (b *BatchNorm) Forward(x Tensor, training bool) Tensor {
+	N, S := b.begin(x, training)
+	b.y = grow(b.y, N*b.C*S)
+	chanAffine(b.y, x.Data, N, b.C, S, b.mu, b.sc, b.sh, false)
+	return Tensor{Data: b.y, N: N, Shape: x.Shape}
+}
+
+// begin checks x, records it for Backward and computes the statistics of
+// the pass: in training the batch mean and variance (updating the running
+// statistics), in inference the running ones; then the coefficients of
+// y = (x − μ)·sc + sh. It returns N and the positions per channel S.
+func (b *BatchNorm) begin(x Tensor, training bool) (N, S int) {
 	b.OutShape(x.Shape)
 	C := b.C
-	S := x.Shape.Size() / C
-	n := x.N * C * S
+	S = x.Shape.Size() / C
 	x.check("BatchNorm", C*S)
 	b.x, b.training = x, training
-	b.y = grow(b.y, n)
-	y, xd := b.y, x.Data[:n]
 	if !training {
-		// y = x·scale + shift, one pass.
 		for c := 0; c < C; c++ {
 			b.mean[c] = float64(b.RunningMean[c])
 			b.invStd[c] = 1 / math.Sqrt(float64(b.RunningVar[c])+b.Eps)
 		}
-		b.affine(y, xd, S, x.N)
-		return Tensor{Data: y, N: x.N, Shape: x.Shape}
-	}
-	M := float64(x.N * S)
-	s1, s2 := b.s1, b.s2
-	clear(s1)
-	clear(s2)
-	if S == 1 {
-		s1, s2 := s1[:C], s2[:C]
-		for i := 0; i < x.N; i++ {
-			row := xd[i*C : (i+1)*C]
-			for c, v := range row {
-				f := float64(v)
-				s1[c] += f
-				s2[c] += f * f
-			}
-		}
 	} else {
-		for i := 0; i < x.N; i++ {
-			for c := 0; c < C; c++ {
-				var a1, a2 float64
-				for _, v := range xd[(i*C+c)*S : (i*C+c+1)*S] {
-					f := float64(v)
-					a1 += f
-					a2 += f * f
-				}
-				s1[c] += a1
-				s2[c] += a2
-			}
-		}
-	}
-	m := b.Momentum
-	for c := 0; c < C; c++ {
-		mu := s1[c] / M
-		v := max(s2[c]/M-mu*mu, 0)
-		b.mean[c] = mu
-		b.invStd[c] = 1 / math.Sqrt(v+b.Eps)
-		unbiased := v
-		if M > 1 {
-			unbiased = v * M / (M - 1)
-		}
-		b.RunningMean[c] = float32((1-m)*float64(b.RunningMean[c]) + m*mu)
-		b.RunningVar[c] = float32((1-m)*float64(b.RunningVar[c]) + m*unbiased)
-	}
-	b.xhat = grow(b.xhat, n)
-	xh := b.xhat
-	if S == 1 {
-		mu, is := b.f1[:C], b.f2[:C]
-		for c := range mu {
-			mu[c], is[c] = float32(b.mean[c]), float32(b.invStd[c])
-		}
-		g, be := b.Gamma[:C], b.Beta[:C]
-		for i := 0; i < x.N; i++ {
-			o := i * C
-			xs, hs, ys := xd[o:o+C], xh[o:o+C], y[o:o+C]
-			for c, v := range xs {
-				h := (v - mu[c]) * is[c]
-				hs[c] = h
-				ys[c] = g[c]*h + be[c]
-			}
-		}
-	} else {
-		for i := 0; i < x.N; i++ {
-			for c := 0; c < C; c++ {
-				o := (i*C + c) * S
-				mu, is := float32(b.mean[c]), float32(b.invStd[c])
-				g, be := b.Gamma[c], b.Beta[c]
-				hs, ys := xh[o:o+S], y[o:o+S]
-				for k, v := range xd[o : o+S] {
-					h := (v - mu) * is
-					hs[k] = h
-					ys[k] = g*h + be
-				}
-			}
-		}
-	}
-	return Tensor{Data: y, N: x.N, Shape: x.Shape}
-}
-
-// affine writes y = (x−mean)·invStd·γ + β using b.mean and b.invStd.
-func (b *BatchNorm) affine(y, x []float32, S, N int) {
-	C := b.C
-	if S == 1 {
-		sc, sh := b.f1[:C], b.f2[:C]
-		for c := range sc {
-			k := float64(b.Gamma[c]) * b.invStd[c]
-			sc[c] = float32(k)
-			sh[c] = float32(float64(b.Beta[c]) - b.mean[c]*k)
-		}
-		for i := 0; i < N; i++ {
-			o := i * C
-			xs, ys := x[o:o+C], y[o:o+C]
-			for c, v := range xs {
-				ys[c] = v*sc[c] + sh[c]
-			}
-		}
-		return
-	}
-	for i := 0; i < N; i++ {
+		M := float64(x.N * S)
+		s1, s2 := b.s1, b.s2
+		clear(s1)
+		clear(s2)
+		chanSums(s1, s2, x.Data, x.N, C, S)
+		m := b.Momentum
 		for c := 0; c < C; c++ {
-			o := (i*C + c) * S
-			sc := float64(b.Gamma[c]) * b.invStd[c]
-			s, h := float32(sc), float32(float64(b.Beta[c])-b.mean[c]*sc)
-			ys := y[o : o+S]
-			for k, v := range x[o : o+S] {
-				ys[k] = v*s + h
+			mu := s1[c] / M
+			v := max(s2[c]/M-mu*mu, 0)
+			b.mean[c] = mu
+			b.invStd[c] = 1 / math.Sqrt(v+b.Eps)
+			unbiased := v
+			if M > 1 {
+				unbiased = v * M / (M - 1)
 			}
+			b.RunningMean[c] = float32((1-m)*float64(b.RunningMean[c]) + m*mu)
+			b.RunningVar[c] = float32((1-m)*float64(b.RunningVar[c]) + m*unbiased)
 		}
 	}
+	for c := 0; c < C; c++ {
+		b.mu[c] = float32(b.mean[c])
+		b.sc[c] = float32(float64(b.Gamma[c]) * b.invStd[c])
+		b.sh[c] = b.Beta[c]
+	}
+	return x.N, S
 }
 
 // Backward accumulates dγ = Σ dy·x̂ and dβ = Σ dy and returns
@@ -219,112 +146,49 @@ func (b *BatchNorm) affine(y, x []float32, S, N int) {
 //	training:  dx = γ/(M·σ_B)·(M·dy − Σdy − x̂·Σ(dy·x̂))
 //	inference: dx = γ·dy/sqrt(running_var+ε)
 //
-// with sums over the M values of each channel.
+// with sums over the M values of each channel and x̂ = (x − μ)/σ
+// recomputed from the input of the last Forward.
 func (b *BatchNorm) Backward(dy Tensor) Tensor {
 	x := b.x
-	C := b.C
-	S := x.Shape.Size() / C
-	n := x.N * C * S
-	if dy.N != x.N || dy.Shape.Size() != C*S || len(dy.Data) < n {
+	n := x.N * x.Shape.Size()
+	if dy.N != x.N || dy.Shape.Size() != x.Shape.Size() || len(dy.Data) < n {
 		panic("nn: BatchNorm.Backward: shape differs from the last Forward")
 	}
 	b.dx = grow(b.dx, n)
-	dx, g := b.dx, dy.Data[:n]
-	sg, sgh := b.s1, b.s2 // Σdy and Σdy·x̂ per channel
+	b.backward(b.dx, dy.Data, nil)
+	return Tensor{Data: b.dx, N: x.N, Shape: x.Shape}
+}
+
+// backward writes dx for the gradient dy of the output, or, with mask not
+// nil, for the gradient dy of ReLU(output) where mask is that ReLU's
+// output. It accumulates dγ and dβ. dx must not alias dy.
+func (b *BatchNorm) backward(dx, dy, mask []float32) {
+	x := b.x
+	C := b.C
+	S := x.Shape.Size() / C
+	sg, sgx := b.s1, b.s2 // Σg and Σg·x per channel
 	clear(sg)
-	clear(sgh)
-	// x̂ is stored in training mode; in inference mode it is recomputed.
-	if S == 1 {
-		for i := 0; i < x.N; i++ {
-			o := i * C
-			gs := g[o : o+C]
-			if b.training {
-				hs := b.xhat[o : o+C]
-				for c, v := range gs {
-					sg[c] += float64(v)
-					sgh[c] += float64(v * hs[c])
-				}
-			} else {
-				xs := x.Data[o : o+C]
-				for c, v := range gs {
-					h := (float64(xs[c]) - b.mean[c]) * b.invStd[c]
-					sg[c] += float64(v)
-					sgh[c] += float64(v) * h
-				}
-			}
-		}
-	} else {
-		for i := 0; i < x.N; i++ {
-			for c := 0; c < C; c++ {
-				o := (i*C + c) * S
-				var a1, a2 float64
-				if b.training {
-					hs := b.xhat[o : o+S]
-					for k, v := range g[o : o+S] {
-						a1 += float64(v)
-						a2 += float64(v * hs[k])
-					}
-				} else {
-					mu, is := b.mean[c], b.invStd[c]
-					xs := x.Data[o : o+S]
-					for k, v := range g[o : o+S] {
-						a1 += float64(v)
-						a2 += float64(v) * (float64(xs[k]) - mu) * is
-					}
-				}
-				sg[c] += a1
-				sgh[c] += a2
-			}
-		}
-	}
-	for c := 0; c < C; c++ {
-		b.GBeta[c] += float32(sg[c])
-		b.GGamma[c] += float32(sgh[c])
-	}
-	if !b.training {
-		for i := 0; i < x.N; i++ {
-			for c := 0; c < C; c++ {
-				o := (i*C + c) * S
-				k := float32(float64(b.Gamma[c]) * b.invStd[c])
-				ds := dx[o : o+S]
-				for j, v := range g[o : o+S] {
-					ds[j] = k * v
-				}
-			}
-		}
-		return Tensor{Data: dx, N: x.N, Shape: x.Shape}
+	clear(sgx)
+	chanGradSums(sg, sgx, dx, dy, mask, x.Data, x.N, C, S)
+	g := dy
+	if mask != nil {
+		g = dx // chanGradSums wrote the masked gradient there
 	}
 	M := float64(x.N * S)
-	// dx = k·(dy − a − x̂·c2) with k = γ·invStd, a = Σdy/M, c2 = Σ(dy·x̂)/M.
 	for c := 0; c < C; c++ {
-		sg[c] /= M
-		sgh[c] /= M
-	}
-	if S == 1 {
-		kk, aa, cc := b.f1[:C], b.f2[:C], b.f3[:C]
-		for c := range kk {
-			kk[c] = float32(float64(b.Gamma[c]) * b.invStd[c])
-			aa[c], cc[c] = float32(sg[c]), float32(sgh[c])
-		}
-		for i := 0; i < x.N; i++ {
-			o := i * C
-			gs, hs, ds := g[o:o+C], b.xhat[o:o+C], dx[o:o+C]
-			for c, v := range gs {
-				ds[c] = kk[c] * (v - aa[c] - hs[c]*cc[c])
-			}
-		}
-	} else {
-		for i := 0; i < x.N; i++ {
-			for c := 0; c < C; c++ {
-				o := (i*C + c) * S
-				k := float32(float64(b.Gamma[c]) * b.invStd[c])
-				a, c2 := float32(sg[c]), float32(sgh[c])
-				hs, ds := b.xhat[o:o+S], dx[o:o+S]
-				for j, v := range g[o : o+S] {
-					ds[j] = k * (v - a - hs[j]*c2)
-				}
-			}
+		is := b.invStd[c]
+		sgh := is * (sgx[c] - b.mean[c]*sg[c]) // Σg·x̂
+		b.GBeta[c] += float32(sg[c])
+		b.GGamma[c] += float32(sgh)
+		k := float64(b.Gamma[c]) * is
+		b.k[c] = float32(k)
+		// dx = k·(g − Σg/M − x̂·Σg·x̂/M) = k·g + p·(x − μ) + q.
+		if b.training {
+			b.p[c] = float32(-k * is * sgh / M)
+			b.q[c] = float32(-k * sg[c] / M)
+		} else {
+			b.p[c], b.q[c] = 0, 0
 		}
 	}
-	return Tensor{Data: dx, N: x.N, Shape: x.Shape}
+	chanGradOut(dx, g, x.Data, x.N, C, S, b.k, b.p, b.mu, b.q)
 }

@@ -40,10 +40,12 @@ func BenchmarkDCASETrain(b *testing.B) {
 	opt.Step()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for b.Loop() {
 		m.Step(x, Tensor{}, true)
 		opt.Step()
 	}
+	reportCPU(b, c0)
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "vectors/s")
 }
 
@@ -70,9 +72,11 @@ func BenchmarkDCASEInfer(b *testing.B) {
 			net.Forward(x, false)
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := cpuTime()
 			for b.Loop() {
 				net.Forward(x, false)
 			}
+			reportCPU(b, c0)
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "vectors/s")
 		})
 	}
@@ -138,8 +142,68 @@ func BenchmarkDCASEGemmOnly(b *testing.B) {
 	step()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for b.Loop() {
 		step()
 	}
+	reportCPU(b, c0)
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "vectors/s")
+}
+
+// caesNet is a convolutional autoencoder like pkg/ae's CAES default on
+// 32×128 patches: three Conv2D blocks (8, 16, 32 channels, 4×4 kernels,
+// stride 2, padding 1) with BatchNorm and ReLU, a 32-unit linear code,
+// and the mirror image with ConvTranspose2D.
+func caesNet(rng *rand.Rand) *Sequential {
+	w := Square(4, 2, 1)
+	w.OutPadH, w.OutPadW = 0, 0
+	return NewSequential(
+		NewConv2D(1, 8, w, rng), NewBatchNorm2D(8), NewReLU(),
+		NewConv2D(8, 16, w, rng), NewBatchNorm2D(16), NewReLU(),
+		NewConv2D(16, 32, w, rng), NewBatchNorm2D(32), NewReLU(),
+		NewFlatten(), NewDense(32*4*16, 32, rng), NewDense(32, 32*4*16, rng), NewReshape(Shape{32, 4, 16}),
+		NewConvTranspose2D(32, 16, w, rng), NewBatchNorm2D(16), NewReLU(),
+		NewConvTranspose2D(16, 8, w, rng), NewBatchNorm2D(8), NewReLU(),
+		NewConvTranspose2D(8, 1, w, rng))
+}
+
+// caesMACs is the multiply-adds of one caesNet forward pass per example.
+const caesMACs = (8*1024*16 + 16*256*128 + 32*64*256 + 2048*32) * 2
+
+// BenchmarkCAES measures a training step (batch 64, MSE, Adam) and
+// inference (batch 64) of caesNet on 32×128 patches, in patches per second
+// and GFLOP/s of the products (training: forward, weight gradients and
+// input gradients except the first layer's).
+func BenchmarkCAES(b *testing.B) {
+	const batch = 64
+	rng := rand.New(rand.NewPCG(1, 1))
+	net := caesNet(rng)
+	x := randTensor(rng, batch, Shape{1, 32, 128})
+	m := NewLossModel(net, MSE)
+	opt := NewAdam(net.Params(), 1e-3)
+	b.Run("train", func(b *testing.B) {
+		m.Step(x, Tensor{}, true)
+		opt.Step()
+		b.ReportAllocs()
+		c0 := cpuTime()
+		for b.Loop() {
+			m.Step(x, Tensor{}, true)
+			opt.Step()
+		}
+		reportCPU(b, c0)
+		b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "patches/s")
+		b.ReportMetric(float64(3*caesMACs-2*8*1024*16)*2*batch*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	f := Fold(net)
+	b.Run("infer", func(b *testing.B) {
+		f.Forward(x, false)
+		b.ReportAllocs()
+		c0 := cpuTime()
+		for b.Loop() {
+			f.Forward(x, false)
+		}
+		reportCPU(b, c0)
+		b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "patches/s")
+		b.ReportMetric(float64(caesMACs)*2*batch*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }

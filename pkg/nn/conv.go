@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/mhmstream/mhm/pkg/nn/internal/gemm"
+	"github.com/mhmstream/mhm/pkg/nn/internal/vec"
 )
 
 // Window2D is the kernel size, stride and zero padding of a 2-D
@@ -47,9 +48,17 @@ func (w Window2D) direct() bool {
 
 // geom is the geometry of im2col: an image of c channels of h×w, a
 // kh×kw window moved with strides (sh, sw) over it padded by (ph, pw),
-// visiting oh×ow positions. The column matrix has c·kh·kw rows and oh·ow
-// columns: col[(ci·kh+ki)·kw+kj][oy·ow+ox] = img[ci][oy·sh−ph+ki][ox·sw−pw+kj]
-// (0 outside the image).
+// visiting oh×ow positions. The column matrix is stored position-major
+// (the transpose of the textbook layout): P = oh·ow rows of K = c·kh·kw
+// values,
+//
+//	colT[(oy·ow+ox)·K + (ci·kh+ki)·kw+kj] = img[ci][oy·sh−ph+ki][ox·sw−pw+kj]
+//
+// (0 outside the image). Each row is then c·kh runs of kw values that are
+// contiguous in the image, whatever the stride, so building it is a series
+// of short copies rather than strided gathers; and a batch of examples'
+// matrices stacked one under the other is one tall matrix, which is what
+// lets the layers multiply a whole chunk of examples in one product.
 type geom struct {
 	c, h, w, kh, kw, sh, sw, ph, pw, oh, ow int
 }
@@ -67,68 +76,93 @@ func span(k, s, p, w, ow int) (lo, hi int) {
 	return lo, max(hi, lo)
 }
 
-// im2col writes the column matrix of img into col.
-func (g *geom) im2col(col, img []float32) {
-	P := g.oh * g.ow
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
-		plane := img[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for ki := 0; ki < g.kh; ki++ {
-			for kj := 0; kj < g.kw; kj++ {
-				dst := col[r*P : (r+1)*P]
-				r++
-				lo, hi := span(kj, g.sw, g.pw, g.w, g.ow)
-				off := kj - g.pw
-				for oy := 0; oy < g.oh; oy++ {
-					d := dst[oy*g.ow : (oy+1)*g.ow]
-					iy := oy*g.sh - g.ph + ki
-					if iy < 0 || iy >= g.h {
-						clear(d)
-						continue
-					}
-					src := plane[iy*g.w : (iy+1)*g.w]
-					clear(d[:lo])
-					clear(d[hi:])
-					if g.sw == 1 {
-						copy(d[lo:hi], src[lo+off:hi+off])
-					} else {
-						for ox := lo; ox < hi; ox++ {
-							d[ox] = src[ox*g.sw+off]
+// inner returns the positions [lo, hi) of ox whose whole window row
+// ox·s − p + [0, kw) lies inside [0, w).
+func (g *geom) inner() (lo, hi int) {
+	lo, _ = span(0, g.sw, g.pw, g.w, g.ow)
+	_, hi = span(g.kw-1, g.sw, g.pw, g.w, g.ow)
+	return lo, max(lo, hi)
+}
+
+// im2col writes the position-major column matrix of img into colT: for
+// each output row oy, channel and kernel row, the window rows of the
+// interior positions are one vec.CopyRuns (runs of kw values, image stride
+// sw, column-matrix stride K); positions whose window leaves the image are
+// written one by one.
+func (g *geom) im2col(colT, img []float32) {
+	K, kw := g.c*g.kh*g.kw, g.kw
+	lo, hi := g.inner()
+	for oy := 0; oy < g.oh; oy++ {
+		rows := colT[oy*g.ow*K : (oy+1)*g.ow*K]
+		for ci := 0; ci < g.c; ci++ {
+			plane := img[ci*g.h*g.w : (ci+1)*g.h*g.w]
+			for ki := 0; ki < g.kh; ki++ {
+				o := (ci*g.kh + ki) * kw
+				iy := oy*g.sh - g.ph + ki
+				if iy < 0 || iy >= g.h {
+					for ox := 0; ox < g.ow; ox++ {
+						d := rows[ox*K+o : ox*K+o+kw]
+						for j := range d {
+							d[j] = 0
 						}
 					}
+					continue
+				}
+				src := plane[iy*g.w : (iy+1)*g.w]
+				for ox := 0; ox < lo; ox++ {
+					g.edgeRow(rows[ox*K+o:ox*K+o+kw], src, ox)
+				}
+				if hi > lo {
+					vec.CopyRuns(rows[lo*K+o:], K, src[lo*g.sw-g.pw:], g.sw, hi-lo, kw)
+				}
+				for ox := hi; ox < g.ow; ox++ {
+					g.edgeRow(rows[ox*K+o:ox*K+o+kw], src, ox)
 				}
 			}
 		}
 	}
 }
 
-// col2im adds the column matrix col back into img (the adjoint of im2col).
-func (g *geom) col2im(img, col []float32) {
-	P := g.oh * g.ow
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
-		plane := img[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for ki := 0; ki < g.kh; ki++ {
-			for kj := 0; kj < g.kw; kj++ {
-				src := col[r*P : (r+1)*P]
-				r++
-				lo, hi := span(kj, g.sw, g.pw, g.w, g.ow)
-				off := kj - g.pw
-				for oy := 0; oy < g.oh; oy++ {
-					iy := oy*g.sh - g.ph + ki
-					if iy < 0 || iy >= g.h {
+// edgeRow writes the window row at position ox of the image row src into
+// d, with zeros outside the image.
+func (g *geom) edgeRow(d, src []float32, ox int) {
+	ix := ox*g.sw - g.pw
+	for kj := range d {
+		if x := ix + kj; x >= 0 && x < g.w {
+			d[kj] = src[x]
+		} else {
+			d[kj] = 0
+		}
+	}
+}
+
+// col2im adds the position-major column matrix colT back into img (the
+// adjoint of im2col), the interior positions of each window row with one
+// vec.AddRuns.
+func (g *geom) col2im(img, colT []float32) {
+	K, kw := g.c*g.kh*g.kw, g.kw
+	lo, hi := g.inner()
+	for oy := 0; oy < g.oh; oy++ {
+		rows := colT[oy*g.ow*K : (oy+1)*g.ow*K]
+		for ci := 0; ci < g.c; ci++ {
+			plane := img[ci*g.h*g.w : (ci+1)*g.h*g.w]
+			for ki := 0; ki < g.kh; ki++ {
+				iy := oy*g.sh - g.ph + ki
+				if iy < 0 || iy >= g.h {
+					continue
+				}
+				o := (ci*g.kh + ki) * kw
+				dst := plane[iy*g.w : (iy+1)*g.w]
+				for ox := 0; ox < g.ow; ox++ {
+					if ox == lo && hi > lo {
+						vec.AddRuns(dst[lo*g.sw-g.pw:], g.sw, rows[lo*K+o:], K, hi-lo, kw)
+						ox = hi - 1
 						continue
 					}
-					s := src[oy*g.ow : (oy+1)*g.ow]
-					d := plane[iy*g.w : (iy+1)*g.w]
-					if g.sw == 1 {
-						dd := d[lo+off : hi+off]
-						for k, v := range s[lo:hi] {
-							dd[k] += v
-						}
-					} else {
-						for ox := lo; ox < hi; ox++ {
-							d[ox*g.sw+off] += s[ox]
+					ix := ox*g.sw - g.pw
+					for kj, v := range rows[ox*K+o : ox*K+o+kw] {
+						if x := ix + kj; x >= 0 && x < g.w {
+							dst[x] += v
 						}
 					}
 				}
@@ -147,7 +181,9 @@ type convBase struct {
 	params      []Param
 	x           Tensor
 	g           geom
-	col, y, dx  []float32
+	col, y, dx  []float32 // column matrices of a chunk; output; input gradient
+	t           []float32 // a chunk of activations transposed to position-major
+	ones        []float32
 	outShape    Shape
 	inPerEx, oP int // values per input example, output positions
 }
@@ -162,6 +198,16 @@ func (c *convBase) init(inC, outC int, win Window2D, wlen int) {
 	c.params = []Param{{Name: "weight", Data: c.W, Grad: c.GW}, {Name: "bias", Data: c.B, Grad: c.GB}}
 }
 
+// convChunkValues bounds the values of a chunk's column matrix (1 MiB):
+// the examples of a batch are multiplied in chunks of
+// max(1, convChunkValues/(P·K)) so that a product has many rows without
+// the workspace growing with the batch.
+const convChunkValues = 1 << 18
+
+// chunk returns the number of examples multiplied at a time for column
+// matrices of P×K.
+func chunk(n, P, K int) int { return max(1, min(n, convChunkValues/max(1, P*K))) }
+
 func fillBias(y []float32, b []float32, P int) {
 	for o, v := range b {
 		row := y[o*P : (o+1)*P]
@@ -171,15 +217,24 @@ func fillBias(y []float32, b []float32, P int) {
 	}
 }
 
-func addBiasGrad(gb []float32, dy []float32, P int) {
-	for o := range gb {
-		var s float32
-		for _, v := range dy[o*P : (o+1)*P] {
-			s += v
-		}
-		gb[o] += s
+// toRows writes the ne examples of src (each c×P, channel-major) into dst as
+// one (ne·P)×c matrix, position-major.
+func toRows(dst, src []float32, ne, c, P int) {
+	for e := 0; e < ne; e++ {
+		transpose(dst[e*P*c:(e+1)*P*c], src[e*c*P:(e+1)*c*P], c, P)
 	}
 }
+
+// fromRows is the inverse of toRows: the (ne·P)×c matrix src back to ne
+// channel-major examples of c×P.
+func fromRows(dst, src []float32, ne, c, P int) {
+	for e := 0; e < ne; e++ {
+		transpose(dst[e*c*P:(e+1)*c*P], src[e*P*c:(e+1)*P*c], P, c)
+	}
+}
+
+// transpose writes dst (cols×rows) = src (rows×cols)ᵀ.
+func transpose(dst, src []float32, rows, cols int) { vec.Transpose(dst, src, rows, cols) }
 
 // Conv2D is a 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d)
 // over N×InC×H×W input with an OutC×InC×KH×KW weight and OutC biases:
@@ -187,10 +242,14 @@ func addBiasGrad(gb []float32, dy []float32, P int) {
 //	y[n,o,i,j] = b[o] + Σ_{c,ki,kj} W[o,c,ki,kj]·x[n,c,i·sh−ph+ki, j·sw−pw+kj]
 //
 // (zero outside the input), giving N×OutC×OH×OW with
-// OH = ⌊(H+2·PadH−KH)/StrideH⌋+1 and OW likewise. It is computed per
-// example by im2col and one gemm.Sgemm (a 1×1 stride-1 unpadded
-// convolution skips im2col); Backward recomputes the im2col matrix rather
-// than storing N of them, then two products (dW, dcol) and col2im.
+// OH = ⌊(H+2·PadH−KH)/StrideH⌋+1 and OW likewise. It is computed in
+// chunks of examples (up to 2^18 column-matrix values, see
+// convChunkValues): their position-major im2col matrices stacked into one
+// (chunk·OH·OW)×(InC·KH·KW) matrix, one gemm.SgemmBias call with the bias
+// in the store, and a transpose back to channel-major (a 1×1 stride-1
+// unpadded convolution's column matrix is the transposed input). Backward
+// recomputes the column matrices rather than storing them all, then two
+// products per chunk (dW, dcol), a one-row product for db and col2im.
 type Conv2D struct{ convBase }
 
 var (
@@ -251,24 +310,32 @@ func (c *Conv2D) setup(x Tensor) {
 }
 
 // Forward computes the convolution.
-func (c *Conv2D) Forward(x Tensor, training bool) Tensor {
+func (c *Conv2D) Forward(x Tensor, training bool) Tensor { return c.forward(x, gemm.Identity) }
+
+// forward computes act(convolution + b): for each chunk of examples, their
+// column matrices stacked into one (chunk·P)×K matrix, one product with the
+// bias (and act) in its store, and the result transposed back to
+// channel-major.
+func (c *Conv2D) forward(x Tensor, act gemm.Activation) Tensor {
 	c.setup(x)
 	K, P := c.InC*c.Win.KH*c.Win.KW, c.oP
 	direct := c.Win.direct()
-	if !direct {
-		c.col = grow(c.col, K*P)
-	}
+	ce := chunk(x.N, P, K)
+	c.col = grow(c.col, ce*P*K)
+	c.t = grow(c.t, ce*P*c.OutC)
 	c.y = grow(c.y, x.N*c.OutC*P)
-	for n := 0; n < x.N; n++ {
-		xn := x.Data[n*c.inPerEx : (n+1)*c.inPerEx]
-		yn := c.y[n*c.OutC*P : (n+1)*c.OutC*P]
-		fillBias(yn, c.B, P)
-		col := xn
-		if !direct {
-			c.g.im2col(c.col, xn)
-			col = c.col
+	for n0 := 0; n0 < x.N; n0 += ce {
+		ne := min(ce, x.N-n0)
+		xs := x.Data[n0*c.inPerEx : (n0+ne)*c.inPerEx]
+		if direct {
+			toRows(c.col, xs, ne, c.InC, P)
+		} else {
+			for e := 0; e < ne; e++ {
+				c.g.im2col(c.col[e*P*K:(e+1)*P*K], xs[e*c.inPerEx:(e+1)*c.inPerEx])
+			}
 		}
-		gemm.Sgemm(false, false, c.OutC, P, K, 1, c.W, K, col, P, 1, yn, P)
+		gemm.SgemmBias(false, true, ne*P, c.OutC, K, 1, c.col, K, c.W, K, 0, c.t, c.OutC, c.B, act)
+		fromRows(c.y[n0*c.OutC*P:], c.t, ne, c.OutC, P)
 	}
 	return Tensor{Data: c.y, N: x.N, Shape: c.outShape}
 }
@@ -279,6 +346,10 @@ func (c *Conv2D) Backward(dy Tensor) Tensor { return c.backward(dy, true) }
 // BackwardParams accumulates dW and db only.
 func (c *Conv2D) BackwardParams(dy Tensor) { c.backward(dy, false) }
 
+// backward works chunk by chunk as forward: dy transposed to position-major,
+// the column matrices recomputed, dW += dyᵀ·col and db += 1ᵀ·dy in one
+// product each, and dcol = dy·W (overwriting col) added back into dx by
+// col2im.
 func (c *Conv2D) backward(dy Tensor, needDx bool) Tensor {
 	x := c.x
 	K, P := c.InC*c.Win.KH*c.Win.KW, c.oP
@@ -286,33 +357,40 @@ func (c *Conv2D) backward(dy Tensor, needDx bool) Tensor {
 		panic("nn: Conv2D.Backward: shape differs from the last Forward")
 	}
 	direct := c.Win.direct()
-	if !direct {
-		c.col = grow(c.col, K*P)
-	}
+	ce := chunk(x.N, P, K)
+	c.col = grow(c.col, ce*P*K)
+	c.t = grow(c.t, ce*P*c.OutC)
+	c.ones = onesRow(c.ones, ce*P)
 	if needDx {
 		c.dx = grow(c.dx, x.N*c.inPerEx)
 	}
-	for n := 0; n < x.N; n++ {
-		xn := x.Data[n*c.inPerEx : (n+1)*c.inPerEx]
-		dyn := dy.Data[n*c.OutC*P : (n+1)*c.OutC*P]
-		col := xn
-		if !direct {
-			c.g.im2col(c.col, xn)
-			col = c.col
+	for n0 := 0; n0 < x.N; n0 += ce {
+		ne := min(ce, x.N-n0)
+		m := ne * P
+		xs := x.Data[n0*c.inPerEx : (n0+ne)*c.inPerEx]
+		toRows(c.t, dy.Data[n0*c.OutC*P:], ne, c.OutC, P)
+		if direct {
+			toRows(c.col, xs, ne, c.InC, P)
+		} else {
+			for e := 0; e < ne; e++ {
+				c.g.im2col(c.col[e*P*K:(e+1)*P*K], xs[e*c.inPerEx:(e+1)*c.inPerEx])
+			}
 		}
-		gemm.Sgemm(false, true, c.OutC, K, P, 1, dyn, P, col, P, 1, c.GW, K)
-		addBiasGrad(c.GB, dyn, P)
+		gemm.Sgemm(true, false, c.OutC, K, m, 1, c.t, c.OutC, c.col, K, 1, c.GW, K)
+		gemm.Sgemm(false, false, 1, c.OutC, m, 1, c.ones, m, c.t, c.OutC, 1, c.GB, c.OutC)
 		if !needDx {
 			continue
 		}
-		dxn := c.dx[n*c.inPerEx : (n+1)*c.inPerEx]
+		gemm.Sgemm(false, false, m, K, c.OutC, 1, c.t, c.OutC, c.W, K, 0, c.col, K)
+		dxs := c.dx[n0*c.inPerEx : (n0+ne)*c.inPerEx]
 		if direct {
-			gemm.Sgemm(true, false, K, P, c.OutC, 1, c.W, K, dyn, P, 0, dxn, P)
+			fromRows(dxs, c.col, ne, c.InC, P)
 			continue
 		}
-		gemm.Sgemm(true, false, K, P, c.OutC, 1, c.W, K, dyn, P, 0, c.col, P)
-		clear(dxn)
-		c.g.col2im(dxn, c.col)
+		clear(dxs)
+		for e := 0; e < ne; e++ {
+			c.g.col2im(dxs[e*c.inPerEx:(e+1)*c.inPerEx], c.col[e*P*K:(e+1)*P*K])
+		}
 	}
 	if !needDx {
 		return Tensor{}
@@ -324,8 +402,10 @@ func (c *Conv2D) backward(dy Tensor, needDx bool) Tensor {
 // nn.ConvTranspose2d, the adjoint of Conv2D with respect to its input) over
 // N×InC×H×W input with an InC×OutC×KH×KW weight and OutC biases, giving
 // N×OutC×OH×OW with OH = (H−1)·StrideH − 2·PadH + KH + OutPadH (OW
-// likewise). Each example is one gemm.Sgemm (Wᵀ·x) and col2im; Backward is
-// im2col of dy and two products. It is the learned upsampling of the
+// likewise). Per chunk of examples (as Conv2D) it is one gemm.Sgemm, the
+// inputs transposed to position-major times W, then col2im of each
+// example's rows; Backward is im2col of dy and two products per chunk. It
+// is the learned upsampling of the
 // convolutional decoders (chosen over Upsample+Conv2D: one layer, no
 // fixed interpolation, and the exact mirror of an encoder's Conv2D).
 type ConvTranspose2D struct{ convBase }
@@ -391,27 +471,37 @@ func (c *ConvTranspose2D) setup(x Tensor) {
 	c.x = x
 }
 
-// Forward computes the transposed convolution.
+// Forward computes the transposed convolution: per chunk of examples, the
+// inputs transposed to position-major, one product col = x·W giving every
+// example's position-major column matrix, and col2im of each onto the
+// bias.
 func (c *ConvTranspose2D) Forward(x Tensor, training bool) Tensor {
 	c.setup(x)
 	K := c.OutC * c.Win.KH * c.Win.KW
 	P := c.g.oh * c.g.ow // input positions
 	OP := c.oP           // output positions
 	direct := c.Win.direct()
-	if !direct {
-		c.col = grow(c.col, K*P)
-	}
+	ce := chunk(x.N, P, K)
+	c.col = grow(c.col, ce*P*K)
+	c.t = grow(c.t, ce*P*c.InC)
 	c.y = grow(c.y, x.N*c.OutC*OP)
-	for n := 0; n < x.N; n++ {
-		xn := x.Data[n*c.inPerEx : (n+1)*c.inPerEx]
-		yn := c.y[n*c.OutC*OP : (n+1)*c.OutC*OP]
-		fillBias(yn, c.B, OP)
+	for n0 := 0; n0 < x.N; n0 += ce {
+		ne := min(ce, x.N-n0)
+		toRows(c.t, x.Data[n0*c.inPerEx:], ne, c.InC, P)
+		ys := c.y[n0*c.OutC*OP : (n0+ne)*c.OutC*OP]
 		if direct {
-			gemm.Sgemm(true, false, K, P, c.InC, 1, c.W, K, xn, P, 1, yn, P)
+			// col2im of a 1×1 window is the transpose: the bias goes into
+			// the product's store.
+			gemm.SgemmBias(false, false, ne*P, K, c.InC, 1, c.t, c.InC, c.W, K, 0, c.col, K, c.B, gemm.Identity)
+			fromRows(ys, c.col, ne, c.OutC, OP)
 			continue
 		}
-		gemm.Sgemm(true, false, K, P, c.InC, 1, c.W, K, xn, P, 0, c.col, P)
-		c.g.col2im(yn, c.col)
+		gemm.Sgemm(false, false, ne*P, K, c.InC, 1, c.t, c.InC, c.W, K, 0, c.col, K)
+		for e := 0; e < ne; e++ {
+			yn := ys[e*c.OutC*OP : (e+1)*c.OutC*OP]
+			fillBias(yn, c.B, OP)
+			c.g.col2im(yn, c.col[e*P*K:(e+1)*P*K])
+		}
 	}
 	return Tensor{Data: c.y, N: x.N, Shape: c.outShape}
 }
@@ -422,6 +512,8 @@ func (c *ConvTranspose2D) Backward(dy Tensor) Tensor { return c.backward(dy, tru
 // BackwardParams accumulates dW and db only.
 func (c *ConvTranspose2D) BackwardParams(dy Tensor) { c.backward(dy, false) }
 
+// backward, per chunk: dcol = im2col(dy) stacked, dW += xᵀ·dcol, and
+// dx = dcol·Wᵀ transposed back to channel-major; db += Σ dy per channel.
 func (c *ConvTranspose2D) backward(dy Tensor, needDx bool) Tensor {
 	x := c.x
 	K := c.OutC * c.Win.KH * c.Win.KW
@@ -431,25 +523,33 @@ func (c *ConvTranspose2D) backward(dy Tensor, needDx bool) Tensor {
 		panic("nn: ConvTranspose2D.Backward: shape differs from the last Forward")
 	}
 	direct := c.Win.direct()
-	if !direct {
-		c.col = grow(c.col, K*P)
-	}
+	ce := chunk(x.N, P, K)
+	c.col = grow(c.col, ce*P*K)
+	c.t = grow(c.t, ce*P*c.InC)
+	c.ones = onesRow(c.ones, OP)
 	if needDx {
 		c.dx = grow(c.dx, x.N*c.inPerEx)
 	}
+	// db: one row of ones against each example's OutC×OP gradient.
 	for n := 0; n < x.N; n++ {
-		xn := x.Data[n*c.inPerEx : (n+1)*c.inPerEx]
-		dyn := dy.Data[n*c.OutC*OP : (n+1)*c.OutC*OP]
-		dcol := dyn
-		if !direct {
-			c.g.im2col(c.col, dyn)
-			dcol = c.col
+		gemm.Sgemm(false, true, 1, c.OutC, OP, 1, c.ones, OP, dy.Data[n*c.OutC*OP:], OP, 1, c.GB, c.OutC)
+	}
+	for n0 := 0; n0 < x.N; n0 += ce {
+		ne := min(ce, x.N-n0)
+		m := ne * P
+		dys := dy.Data[n0*c.OutC*OP : (n0+ne)*c.OutC*OP]
+		if direct {
+			toRows(c.col, dys, ne, c.OutC, OP)
+		} else {
+			for e := 0; e < ne; e++ {
+				c.g.im2col(c.col[e*P*K:(e+1)*P*K], dys[e*c.OutC*OP:(e+1)*c.OutC*OP])
+			}
 		}
-		gemm.Sgemm(false, true, c.InC, K, P, 1, xn, P, dcol, P, 1, c.GW, K)
-		addBiasGrad(c.GB, dyn, OP)
+		toRows(c.t, x.Data[n0*c.inPerEx:], ne, c.InC, P)
+		gemm.Sgemm(true, false, c.InC, K, m, 1, c.t, c.InC, c.col, K, 1, c.GW, K)
 		if needDx {
-			dxn := c.dx[n*c.inPerEx : (n+1)*c.inPerEx]
-			gemm.Sgemm(false, false, c.InC, P, K, 1, c.W, K, dcol, P, 0, dxn, P)
+			gemm.Sgemm(false, true, m, c.InC, K, 1, c.col, K, c.W, K, 0, c.t, c.InC)
+			fromRows(c.dx[n0*c.inPerEx:], c.t, ne, c.InC, P)
 		}
 	}
 	if !needDx {

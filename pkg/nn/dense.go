@@ -12,9 +12,10 @@ import (
 // y is N×Out. Any input shape with In values per example is accepted (it is
 // flattened; the input gradient keeps the input's shape).
 //
-// Forward is one gemm.Sgemm call (the bias is written into y first and the
-// product accumulated onto it); Backward is two (dW += dyᵀ·x, dx = dy·W)
-// plus a column sum for db; BackwardParams skips the dx product.
+// Forward is one gemm.SgemmBias call (the bias is added while each tile of
+// y is in registers, no separate pass); Backward is two products
+// (dW += dyᵀ·x accumulated with beta = 1, dx = dy·W) and a one-row product
+// for db += 1ᵀ·dy; BackwardParams skips the dx product.
 type Dense struct {
 	In, Out int
 	W, B    []float32 // weights (Out×In, row-major) and bias (Out)
@@ -23,6 +24,7 @@ type Dense struct {
 	params []Param
 	x      Tensor
 	y, dx  []float32
+	ones   []float32 // a row of ones, for db = 1ᵀ·dy
 }
 
 var (
@@ -66,20 +68,27 @@ func (d *Dense) OutShape(in Shape) Shape {
 
 // Forward computes y = x·Wᵀ + b.
 func (d *Dense) Forward(x Tensor, training bool) Tensor {
+	return d.forward(x, gemm.Identity)
+}
+
+// forward computes y = act(x·Wᵀ + b) in one product.
+func (d *Dense) forward(x Tensor, act gemm.Activation) Tensor {
 	x.check("Dense", d.In)
 	n := x.N
 	d.x = x
 	d.y = grow(d.y, n*d.Out)
-	for i := 0; i < n; i++ {
-		copy(d.y[i*d.Out:(i+1)*d.Out], d.B)
-	}
-	gemm.Sgemm(false, true, n, d.Out, d.In, 1, x.Data, d.In, d.W, d.In, 1, d.y, d.Out)
+	gemm.SgemmBias(false, true, n, d.Out, d.In, 1, x.Data, d.In, d.W, d.In, 0, d.y, d.Out, d.B, act)
 	return Tensor{Data: d.y, N: n, Shape: Shape{d.Out}}
 }
 
 // Backward accumulates dW += dyᵀ·x and db += Σ_rows dy and returns dx = dy·W.
 func (d *Dense) Backward(dy Tensor) Tensor {
 	d.BackwardParams(dy)
+	return d.backwardInput(dy)
+}
+
+// backwardInput returns dx = dy·W.
+func (d *Dense) backwardInput(dy Tensor) Tensor {
 	n := dy.N
 	d.dx = grow(d.dx, n*d.In)
 	gemm.Sgemm(false, false, n, d.In, d.Out, 1, dy.Data, d.Out, d.W, d.In, 0, d.dx, d.In)
@@ -94,11 +103,19 @@ func (d *Dense) BackwardParams(dy Tensor) {
 		panic(fmt.Sprintf("nn: Dense.Backward: batch %d, forward had %d", n, d.x.N))
 	}
 	gemm.Sgemm(true, false, d.Out, d.In, n, 1, dy.Data, d.Out, d.x.Data, d.In, 1, d.GW, d.In)
-	gb := d.GB
-	for i := 0; i < n; i++ {
-		row := dy.Data[i*d.Out : (i+1)*d.Out]
-		for j, v := range row[:len(gb)] {
-			gb[j] += v
-		}
+	d.ones = onesRow(d.ones, n)
+	gemm.Sgemm(false, false, 1, d.Out, n, 1, d.ones, n, dy.Data, d.Out, 1, d.GB, d.Out)
+}
+
+// onesRow returns n ones: buf resliced when its capacity suffices (all of
+// it is ones), else a new buffer.
+func onesRow(buf []float32, n int) []float32 {
+	if cap(buf) >= n {
+		return buf[:n]
 	}
+	buf = make([]float32, n)
+	for i := range buf {
+		buf[i] = 1
+	}
+	return buf
 }

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/gemm"
 )
 
 // Fold returns an inference-only copy of s with BatchNorm folded into the
@@ -11,16 +13,21 @@ import (
 //	Dense/Conv → BatchNorm  becomes  Dense/Conv with W'[o] = s_o·W[o],
 //	                                 b'[o] = s_o·(b[o]−running_mean[o]) + β[o],
 //	                                 s_o = γ[o]/sqrt(running_var[o]+ε)
-//	… → ReLU                becomes  the same layer clamping its own output
+//	Dense → ReLU            stays a Dense and a ReLU, which the new
+//	                        Sequential runs as one gemm.SgemmBias call (bias
+//	                        and ReLU applied in the product's store)
+//	Conv → ReLU             becomes the convolution clamping its own output
+//	                        (Conv1D/2D in the product's store, transposed
+//	                        convolutions in a pass after col2im)
 //	Dropout                 is dropped (the identity in inference)
 //
 // for Dense, Conv1D, Conv2D, ConvTranspose1D and ConvTranspose2D. Other
 // BatchNorms, activations, Reshapes and nested Sequentials are copied;
 // layers of other types are shared with s, not copied. The copy's
 // Forward computes s.Forward(x, false) up to float32 rounding, whatever its
-// training argument, in fewer passes over the activations (one product and
-// one bias-and-clamp pass per Dense+BatchNorm+ReLU block); it is meant for
-// scoring. Backward works on it (the gradient of the folded function) but
+// training argument, in fewer passes over the activations (one product
+// per Dense+BatchNorm+ReLU block, with no pass over its output); it is
+// meant for scoring. Backward works on it (the gradient of the folded function) but
 // training it does not train s. Fold copies the weights: call it again
 // after s changes. It allocates the copy.
 func Fold(s *Sequential) *Sequential {
@@ -96,9 +103,11 @@ func Fold(s *Sequential) *Sequential {
 		default:
 			f = &inference{l}
 		}
-		if _, ok := l.(ParamBackwarder); ok && !isSequential(l) && i+1 < len(ls) {
-			// Dense and the convolutions never read their output again, so
-			// a following ReLU can clamp it in place.
+		_, dense := f.(*Dense)
+		if _, ok := l.(ParamBackwarder); ok && !dense && !isSequential(l) && i+1 < len(ls) {
+			// The convolutions never read their output again, so a
+			// following ReLU can clamp it in place. (A Dense keeps its
+			// ReLU: NewSequential fuses the pair into one SgemmBias call.)
 			if _, ok := ls[i+1].(*ReLU); ok {
 				f = &clampReLU{inner: f}
 				i++
@@ -185,12 +194,20 @@ func (c *clampReLU) Params() []Param         { return c.inner.Params() }
 func (c *clampReLU) OutShape(in Shape) Shape { return c.inner.OutShape(in) }
 
 func (c *clampReLU) Forward(x Tensor, training bool) Tensor {
-	y := c.inner.Forward(x, false)
-	d := y.Data[:y.N*y.Shape.Size()]
-	for i, v := range d {
-		d[i] = max(v, 0)
+	var y Tensor
+	switch v := c.inner.(type) {
+	case *Conv2D: // the ReLU goes into the product's store
+		y = v.forward(x, gemm.ReLU)
+	case *Conv1D:
+		y = as1D(v.Conv2D.forward(as2D(x, "Conv1D"), gemm.ReLU))
+	default:
+		y = c.inner.Forward(x, false)
+		d := y.Data[:y.N*y.Shape.Size()]
+		for i, v := range d {
+			d[i] = max(v, 0)
+		}
 	}
-	c.y = d
+	c.y = y.Data[:y.N*y.Shape.Size()]
 	return y
 }
 

@@ -129,11 +129,22 @@ func normal(w []float32, sd float64, rng *rand.Rand) {
 
 // Sequential chains layers: the output of Layers[i] is the input of
 // Layers[i+1]. It is itself a Layer, so Sequentials nest.
+//
+// A Dense followed by BatchNorm and ReLU, or by ReLU alone, runs as one
+// fused step: the bias and (without BatchNorm) the ReLU are applied in the
+// product's store (gemm.SgemmBias), BatchNorm's normalisation and the ReLU
+// share one pass, and the backward pass masks, sums and scales the
+// gradient in two passes before the Dense products. The results are those
+// of the layers run one by one; only the intermediate outputs of the
+// BatchNorm and the ReLU's input are not materialised, so the
+// Sequential's Forward must be followed by the Sequential's Backward (not
+// by Backward calls on its individual layers).
 type Sequential struct {
 	Layers []Layer
 	params []Param
 	state  []Param
-	first  int // index of the first layer with parameters (len(Layers) if none)
+	plan   []Layer // the steps Forward runs: Layers with fused blocks
+	first  int     // index in plan of the first step with parameters (len(plan) if none)
 }
 
 var (
@@ -150,11 +161,24 @@ func NewSequential(layers ...Layer) *Sequential {
 	if len(layers) == 0 {
 		panic("nn: NewSequential with no layers")
 	}
-	s := &Sequential{Layers: layers, first: len(layers)}
-	for i, l := range layers {
-		if len(l.Params()) > 0 && s.first == len(layers) {
-			s.first = i
+	s := &Sequential{Layers: layers}
+	for i := 0; i < len(layers); {
+		if f, k := fuseDense(layers, i); f != nil {
+			s.plan = append(s.plan, f)
+			i += k
+			continue
 		}
+		s.plan = append(s.plan, layers[i])
+		i++
+	}
+	s.first = len(s.plan)
+	for i, l := range s.plan {
+		if len(l.Params()) > 0 {
+			s.first = i
+			break
+		}
+	}
+	for i, l := range layers {
 		for _, p := range l.Params() {
 			p.Name = fmt.Sprintf("%d.%s", i, p.Name)
 			s.params = append(s.params, p)
@@ -171,7 +195,7 @@ func NewSequential(layers ...Layer) *Sequential {
 
 // Forward runs the layers in order and returns the last one's output.
 func (s *Sequential) Forward(x Tensor, training bool) Tensor {
-	for _, l := range s.Layers {
+	for _, l := range s.plan {
 		x = l.Forward(x, training)
 	}
 	return x
@@ -180,8 +204,8 @@ func (s *Sequential) Forward(x Tensor, training bool) Tensor {
 // Backward runs the layers' Backward in reverse order and returns the
 // gradient with respect to the Sequential's input.
 func (s *Sequential) Backward(dy Tensor) Tensor {
-	for i := len(s.Layers) - 1; i >= 0; i-- {
-		dy = s.Layers[i].Backward(dy)
+	for i := len(s.plan) - 1; i >= 0; i-- {
+		dy = s.plan[i].Backward(dy)
 	}
 	return dy
 }
@@ -192,13 +216,13 @@ func (s *Sequential) Backward(dy Tensor) Tensor {
 // convolutions skip one matrix product). Use it when nothing upstream needs
 // dx, e.g. training a plain network.
 func (s *Sequential) BackwardParams(dy Tensor) {
-	if s.first == len(s.Layers) {
+	if s.first == len(s.plan) {
 		return
 	}
-	for i := len(s.Layers) - 1; i > s.first; i-- {
-		dy = s.Layers[i].Backward(dy)
+	for i := len(s.plan) - 1; i > s.first; i-- {
+		dy = s.plan[i].Backward(dy)
 	}
-	backwardParams(s.Layers[s.first], dy)
+	backwardParams(s.plan[s.first], dy)
 }
 
 // backwardParams calls l.BackwardParams when l has it, else l.Backward.

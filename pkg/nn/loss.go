@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/vec"
 )
 
 // LossFunc is a loss comparing pred with target elementwise. It returns the
@@ -35,23 +37,7 @@ func MSE(grad, pred, target []float32) float64 {
 // features averaged over N examples.
 func MSESum(grad, pred, target []float32, scale float64) float64 {
 	checkLoss("MSE", grad, pred, target)
-	target = target[:len(pred)]
-	var s float64
-	if grad == nil {
-		for i, p := range pred {
-			d := float64(p - target[i])
-			s += d * d
-		}
-		return scale * s
-	}
-	grad = grad[:len(pred)]
-	g := float32(2 * scale)
-	for i, p := range pred {
-		d := p - target[i]
-		s += float64(d) * float64(d)
-		grad[i] = g * d
-	}
-	return scale * s
+	return scale * vec.SqDiff(grad, pred, target, float32(2*scale))
 }
 
 // L1 returns the mean absolute error (1/n)·Σ|pred−target| (PyTorch L1Loss)

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/vec"
 )
 
 // Optimizer updates parameters from their gradients.
@@ -77,31 +79,16 @@ func (a *Adam) Step() {
 	step := float32(a.Rate / bc1)
 	ibc2 := float32(1 / math.Sqrt(bc2))
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	c1, c2 := 1-b1, 1-b2
-	eps := float32(a.Eps)
-	wd := float32(a.WeightDecay)
-	decay := float32(1)
+	h := vec.AdamCoef{Decay: 1, WD: float32(a.WeightDecay), B1: b1, C1: 1 - b1, B2: b2, C2: 1 - b2,
+		Step: step, IBC2: ibc2, Eps: float32(a.Eps)}
 	if a.Decoupled {
-		decay = float32(1 - a.Rate*a.WeightDecay)
-		wd = 0
+		h.Decay = float32(1 - a.Rate*a.WeightDecay)
+		h.WD = 0
 	}
 	for k, p := range a.params {
-		m, v := a.m[k], a.v[k]
-		w, g := p.Data, p.Grad[:len(p.Data)]
-		m, v = m[:len(w)], v[:len(w)]
-		for i, gi := range g {
-			wi := w[i] * decay
-			gi += wd * wi
-			mi := b1*m[i] + c1*gi
-			vi := b2*v[i] + c2*gi*gi
-			m[i], v[i] = mi, vi
-			w[i] = wi - step*mi/(sqrt32(vi)*ibc2+eps)
-			g[i] = 0
-		}
+		vec.Adam(p.Data, p.Grad, a.m[k], a.v[k], &h)
 	}
 }
-
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // SGD is stochastic gradient descent with optional momentum, dampening,
 // Nesterov momentum and L2 weight decay, with torch.optim.SGD semantics:

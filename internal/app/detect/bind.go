@@ -6,6 +6,7 @@ import (
 
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
+	"github.com/mhmstream/mhm/pkg/patch"
 	"github.com/mhmstream/mhm/pkg/threshold"
 )
 
@@ -23,10 +24,6 @@ type Scorer interface {
 
 // OpenFunc binds an artifact to a factory of scorers (one per goroutine).
 type OpenFunc func(*model.Artifact) (func() Scorer, error)
-
-// ErrNoBinding is returned by the default OpenFunc of a build without
-// pkg/model's Open.
-var ErrNoBinding = errors.New("detect: this build cannot open model weights (pkg/model Open missing)")
 
 // Defaults of the decision rule for an artifact that does not set one.
 const (
@@ -48,6 +45,8 @@ type binding struct {
 	binHi     []float64
 	baseline  []float64 // per-bin calibration contribution (localisation), or nil
 	window    threshold.WindowConfig
+	tumbling  bool  // window hop = length: a window can be decided as soon as its last patch is in
+	stepNs    int64 // time between consecutive patch positions
 	persist   threshold.PersistenceConfig
 	th        threshold.Threshold
 	scoreType string
@@ -101,6 +100,8 @@ func bind(open OpenFunc) func(a *model.Artifact) (*binding, error) {
 			}
 		}()
 		b.window = threshold.NewWindowAggregator(w).Config()
+		b.tumbling = b.window.HopNs == b.window.LengthNs
+		b.stepNs = patch.SamplesToNs(int64(cfg.Patch.Hop*cfg.STFT.Hop), cfg.SampleRate)
 		newScorer, err := open(a)
 		if err != nil {
 			return nil, err
@@ -135,9 +136,18 @@ func (b *binding) binContrib(perBin []float32, pf []float32, band int) {
 	}
 }
 
-// DefaultOpen binds an artifact with pkg/model. This build predates
-// pkg/model's Open: it refuses every artifact with ErrNoBinding.
-func DefaultOpen(a *model.Artifact) (func() Scorer, error) { return nil, ErrNoBinding }
+// DefaultOpen binds an artifact with pkg/model's Open (any kind: the
+// autoencoders and the VAE with its score estimator); the factory gives
+// each partition its own scorer.
+func DefaultOpen(a *model.Artifact) (func() Scorer, error) {
+	l, err := model.Open(a)
+	if err != nil {
+		return nil, err
+	}
+	return func() Scorer { return l.NewScorer() }, nil
+}
+
+var _ Scorer = model.Scorer(nil)
 
 // binBaseline returns the artifact's per-bin localisation baseline.
-func binBaseline(*model.Meta) []float64 { return nil }
+func binBaseline(m *model.Meta) []float64 { return m.BinBaseline }

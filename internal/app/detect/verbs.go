@@ -61,6 +61,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.BoolVar(&cfg.ModelsTopic, "models-from-topic", true, "load models from the models topic too")
 	fs.DurationVar(&cfg.LoadTimeout, "models-wait", 30*time.Second, "how long to wait for the initial model load before consuming")
 	fs.IntVar(&cfg.Batch, "batch", 32, "most patches of one stream scored in one call")
+	fs.DurationVar(&cfg.BatchSpan, "batch-span", 250*time.Millisecond, "score a stream's waiting patches once they span this much stream time (bounds the work left when windows close)")
 	fs.StringVar(&cfg.Detector, "detector", "", "instance name written in events (default: host name)")
 	fs.IntVar(&cfg.RestoreRecords, "restore-records", 20000, "records re-read before the committed offset of a newly assigned partition to rebuild open windows (-1: off)")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", 10000, "most (machine, sensor) streams held")

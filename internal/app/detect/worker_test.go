@@ -1,14 +1,22 @@
 package detect
 
 import (
+	"bytes"
+	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mhmstream/mhm/pkg/ae"
+	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
@@ -320,8 +328,8 @@ func TestBindRejects(t *testing.T) {
 	if _, err := bind(wrongDim)(good); err == nil {
 		t.Fatal("scorer of another dimension accepted")
 	}
-	if _, err := bind(DefaultOpen)(good); err == nil {
-		t.Fatal("DefaultOpen without a binding")
+	if _, err := bind(DefaultOpen)(good); !errors.Is(err, model.ErrFormat) {
+		t.Fatalf("weights that are not a network: %v", err)
 	}
 	b, _ := bind(openMean)(good)
 	if b.bands != 8 || b.bins != 128 || len(b.binLo) != 128 || b.window.LengthNs != 1e9 || b.window.HopNs != 1e9 || b.window.Features != 128 || b.window.TopFeatures != 3 {
@@ -336,4 +344,89 @@ func TestFirstEnd(t *testing.T) {
 			t.Errorf("firstEnd(%d) = %d, want %d", tc.t, got, tc.want)
 		}
 	}
+}
+
+// TestEarlyDecision drives the handler directly (no broker): a tumbling
+// window is decided by the last patch inside it, since the patch grid says
+// the next one starts after its end; a straggler from before that end is
+// skipped, not scored into a new copy of the decided window.
+func TestEarlyDecision(t *testing.T) {
+	sc := stream.DefaultConfig()
+	sc.Brokers, sc.Group = []string{"127.0.0.1:1"}, "early" // never dialled
+	w, err := New(Config{Stream: sc, ModelsDir: t.TempDir(), Open: openMean, Detector: "test"}, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu, _ := learn(t)
+	if err := w.cat.AddArtifact("test", artifactFor(t, "m", mu, 1000, time.Unix(1, 0), win1s, threshold.PersistenceConfig{}), "test"); err != nil {
+		t.Fatal(err)
+	}
+	recs, ps := patchRecords(t, "m", signalOf(7, 2.5, fault{}), t0)
+	in := func(i int) []*kgo.Record {
+		out, err := w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Value: recs[i]}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	step := ps[8].Tag.StartNs - ps[0].Tag.StartNs // 8 bands per position
+	decidedAt := -1
+	for i := range ps {
+		out := in(i)
+		if len(out) > 0 {
+			decidedAt = i
+			break
+		}
+	}
+	last := ps[decidedAt].Tag
+	if last.Band != 7 || last.StartNs >= t0+1e9 || last.StartNs+step < t0+1e9 {
+		t.Fatalf("window 0 decided at patch %d (band %d, start %d ns after t0), want the last band of the last position in it", decidedAt, last.Band, last.StartNs-t0)
+	}
+	// A straggler inside the decided window (e.g. a spectro restart with
+	// an overlap) is skipped.
+	straggler := ps[decidedAt-8]
+	straggler.Tag.StartNs = last.StartNs + 1
+	if out, err := w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Value: wire.AppendPatch(nil, &straggler)}, nil); err != nil || len(out) != 0 {
+		t.Fatalf("straggler: %v, %d outputs", err, len(out))
+	}
+	if v := testutil.ToFloat64(w.m.Skipped.WithLabelValues("duplicate")); v != 1 {
+		t.Fatalf("skipped %v, want 1", v)
+	}
+}
+
+// TestPublishLarge: the DCASE autoencoder's artifact is larger than the
+// broker's default 1 MB message limit; publish raises the models topic's
+// max.message.bytes and the catalog of a worker loads it from the topic.
+func TestPublishLarge(t *testing.T) {
+	h := newHarness(t, 1)
+	m, err := ae.NewModel(ae.DCASE2020())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wts, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &model.Artifact{Meta: model.Meta{Machine: "fan-1", Kind: model.DenseAE, Feature: feature.DCASE2020(), Created: time.Unix(1, 0),
+		Threshold: threshold.Threshold{Method: threshold.Quantile, Param: 0.99, Value: 10}}, Weights: wts}
+	path := filepath.Join(t.TempDir(), "fan-1.mhm")
+	if err := a.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Size() <= 1048588 {
+		t.Fatalf("artifact of %d bytes is not above the default limit", st.Size())
+	}
+	var out bytes.Buffer
+	code := Program().Main(t.Context(), []string{"publish", "-brokers", h.addr, path}, &out, &out)
+	if code != 0 || !strings.Contains(out.String(), "raised mhm.models max.message.bytes") {
+		t.Fatalf("publish: exit %d: %s", code, out.String())
+	}
+	r := h.run(Config{ModelsTopic: true, Open: DefaultOpen})
+	waitFor(t, "the model loaded from the topic", func() bool { return gauge(r.reg, "mhm_models_loaded", a.Meta.Version) == 1 })
+	waitFor(t, "ready", func() bool { return r.w.Ready(t.Context()) == nil })
+	// A tombstone withdraws it.
+	if code := Program().Main(t.Context(), []string{"publish", "-brokers", h.addr, "--delete", "fan-1"}, &out, &out); code != 0 {
+		t.Fatalf("publish --delete: exit %d: %s", code, out.String())
+	}
+	waitFor(t, "the model withdrawn", func() bool { return gauge(r.reg, "mhm_models_loaded", "") == 0 })
 }

@@ -194,19 +194,28 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// failProducer refuses every record; hangProducer never answers (a broker
+// that took the request and went away).
 type failProducer struct{}
 
-func (failProducer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
-	return kgo.ProduceResults{{Record: rs[0], Err: errors.New("broker down")}}
+func (failProducer) Produce(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	promise(r, errors.New("broker down"))
 }
 
+type hangProducer struct{}
+
+func (hangProducer) Produce(context.Context, *kgo.Record, func(*kgo.Record, error)) {}
+
 func TestServeUnavailable(t *testing.T) {
-	cfg := Config{Stream: stream.DefaultConfig()}
-	srv := httptest.NewServer(NewHandler(cfg, failProducer{}, zerolog.Nop(), nil))
-	defer srv.Close()
-	got := post(t, srv.URL, "application/octet-stream", "", wire.AppendRawFrame(nil, testFrame()))
-	if got.code != 503 || got.a.Reason != "unavailable" || got.hdr.Get("Retry-After") == "" {
-		t.Fatalf("got %d %+v %v", got.code, got.a, got.hdr)
+	for _, p := range []Producer{failProducer{}, hangProducer{}} {
+		cfg := Config{Stream: stream.DefaultConfig(), ProduceTimeout: 100 * time.Millisecond}
+		srv := httptest.NewServer(NewHandler(cfg, p, zerolog.Nop(), nil))
+		start := time.Now()
+		got := post(t, srv.URL, "application/octet-stream", "", wire.AppendRawFrame(nil, testFrame()))
+		srv.Close()
+		if got.code != 503 || got.a.Reason != "unavailable" || got.hdr.Get("Retry-After") == "" || time.Since(start) > 5*time.Second {
+			t.Fatalf("%T: got %d %+v %v after %v", p, got.code, got.a, got.hdr, time.Since(start))
+		}
 	}
 }
 

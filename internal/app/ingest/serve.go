@@ -23,11 +23,11 @@ import (
 	"github.com/mhmstream/mhm/pkg/wire"
 )
 
-// Producer is what the HTTP service needs from a Kafka client: a
-// synchronous produce that returns once the broker acknowledged (or
-// refused) the records. *kgo.Client implements it.
+// Producer is what the HTTP service needs from a Kafka client: an
+// asynchronous produce whose promise says when the broker acknowledged (or
+// refused) the record. *kgo.Client implements it.
 type Producer interface {
-	ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults
+	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
 }
 
 var _ Producer = (*kgo.Client)(nil)
@@ -48,6 +48,9 @@ type Config struct {
 	// ProduceTimeout bounds how long a request waits for Kafka's
 	// acknowledgement before answering 503; default 10 s.
 	ProduceTimeout time.Duration
+	// KgoOpts are extra options of the producer (tests, tuning), applied
+	// last.
+	KgoOpts []kgo.Opt
 }
 
 func (c *Config) defaults() {
@@ -185,7 +188,12 @@ func (h *Handler) serve(r *http.Request) (int, Answer) {
 		return fail(http.StatusRequestEntityTooLarge, "too_large", "body of %d bytes: the limit is %d", r.ContentLength, h.cfg.MaxBody)
 	}
 	st := h.pool.Get().(*reqState)
-	defer h.pool.Put(st)
+	reuse := true // false once kgo may still hold st's buffers
+	defer func() {
+		if reuse {
+			h.pool.Put(st)
+		}
+	}()
 	st.body, err = readBody(st.body[:0], r.Body, h.cfg.MaxBody)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
@@ -207,15 +215,23 @@ func (h *Handler) serve(r *http.Request) (int, Answer) {
 		}
 		value = st.body
 	}
-	// kgo keeps the value until the ack; ProduceSync returns after it, so
-	// the pooled buffers are free again when serve returns.
+	// kgo keeps the value until the promise runs. An idempotent producer
+	// cannot give up on a record already sent, so the answer does not wait
+	// past the timeout; the buffers then stay with kgo (not pooled).
 	rec := &kgo.Record{Topic: h.topic, Key: []byte(f.Machine), Value: value}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.ProduceTimeout)
 	defer cancel()
-	res := h.prod.ProduceSync(ctx, rec)
-	if err := res.FirstErr(); err != nil {
-		h.log.Warn().Err(err).Str("machine", f.Machine).Uint64("seq", f.Seq).Msg("frame not acknowledged by Kafka")
-		return fail(http.StatusServiceUnavailable, "unavailable", "Kafka did not acknowledge the frame: %v", err)
+	acked := make(chan error, 1)
+	h.prod.Produce(ctx, rec, func(_ *kgo.Record, err error) { acked <- err })
+	var perr error
+	select {
+	case perr = <-acked:
+	case <-ctx.Done():
+		reuse, perr = false, fmt.Errorf("no acknowledgement within %v", h.cfg.ProduceTimeout)
+	}
+	if perr != nil {
+		h.log.Warn().Err(perr).Str("machine", f.Machine).Uint64("seq", f.Seq).Msg("frame not acknowledged by Kafka")
+		return fail(http.StatusServiceUnavailable, "unavailable", "Kafka did not acknowledge the frame: %v", perr)
 	}
 	if h.m != nil {
 		h.m.Frames.Inc()
@@ -276,7 +292,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Service, e
 		kgo.ProducerBatchMaxBytes(int32(min(cfg.MaxBody+4096, 64<<20))),
 		kgo.WithLogger(stream.KgoLogger{L: log}),
 	)
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(append(opts, cfg.KgoOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: kafka client: %w", err)
 	}

@@ -193,6 +193,7 @@ type streamKey struct{ machine, sensor string }
 // next frame should continue.
 type streamState struct {
 	key      streamKey
+	keyBytes []byte // the machine id, the output records' key (shared, never written)
 	ext      *feature.Extractor
 	cfg      feature.Config
 	hash     string
@@ -221,7 +222,9 @@ type partition struct {
 	wp       wire.Patch
 	out      []*kgo.Record
 	cur      *streamState
-	ts       time.Time // input record timestamp, copied to the outputs
+	ts       time.Time    // input record timestamp, copied to the outputs
+	slab     []byte       // output values (see emit)
+	recs     []kgo.Record // output records (see emit)
 	lastScan time.Time
 	emitFn   func(p *patch.Patch)
 }
@@ -385,7 +388,7 @@ func (ps *partition) newStream(k streamKey, cfg feature.Config, hash string, gen
 	if err != nil {
 		return nil, err
 	}
-	s := &streamState{key: k, ext: ext, cfg: cfg, hash: hash, gen: gen, rate: f.SampleRate, startNs: f.TimestampNs}
+	s := &streamState{key: k, keyBytes: []byte(k.machine), ext: ext, cfg: cfg, hash: hash, gen: gen, rate: f.SampleRate, startNs: f.TimestampNs}
 	ps.streams[k] = s
 	ps.pushFront(s)
 	w.count.Add(1)
@@ -420,12 +423,35 @@ func (ps *partition) restart(s *streamState, reason string, cfg feature.Config, 
 	s.gen, s.startNs, s.samples = gen, f.TimestampNs, 0
 }
 
+// Output slabs: patches are encoded into shared 64 KiB buffers and their
+// records taken from shared arrays, so a frame's patches cost a couple of
+// allocations instead of three each. A slab is never written again once
+// handed out (kgo holds the records until the broker acknowledges them);
+// when it is full a new one is allocated and the old one is freed by the GC
+// after its last record is acknowledged.
+const (
+	slabBytes   = 64 << 10
+	slabRecords = 32
+)
+
 // emit turns one patch of the current stream into an output record.
 func (ps *partition) emit(p *patch.Patch) {
 	s := ps.cur
 	ps.wp = wire.Patch{Tag: wire.Tag(p.Tag), FeatureHash: s.hash, T: p.Frames, F: p.Bins, Values: p.Values}
-	v := wire.AppendPatch(make([]byte, 0, wire.PatchSize(&ps.wp)), &ps.wp)
-	ps.out = append(ps.out, &kgo.Record{Topic: ps.w.cfg.Stream.Topics.Patches, Key: []byte(s.key.machine), Value: v, Timestamp: ps.ts})
+	n := wire.PatchSize(&ps.wp)
+	if cap(ps.slab)-len(ps.slab) < n {
+		ps.slab = make([]byte, 0, max(slabBytes, n))
+	}
+	start := len(ps.slab)
+	ps.slab = wire.AppendPatch(ps.slab, &ps.wp)
+	v := ps.slab[start:len(ps.slab):len(ps.slab)]
+	if len(ps.recs) == 0 {
+		ps.recs = make([]kgo.Record, slabRecords)
+	}
+	r := &ps.recs[0]
+	ps.recs = ps.recs[1:]
+	*r = kgo.Record{Topic: ps.w.cfg.Stream.Topics.Patches, Key: s.keyBytes, Value: v, Timestamp: ps.ts}
+	ps.out = append(ps.out, r)
 	ps.w.m.Patches.Inc()
 }
 

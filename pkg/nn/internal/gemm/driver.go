@@ -74,11 +74,20 @@ func (ws *workspace) fit(ks *kernelSet) {
 // fewer than that do not repay the copy.
 //
 // A*B^T with at most kernelSet.dotMaxM rows goes to the dot kernels
-// instead: gathering B^T into slivers costs about a nanosecond per
-// element, more than the product when few rows reuse it.
+// instead: gathering B^T into slivers (8×8 AVX transposes, about 0.15 ns
+// per element; a nanosecond in Go) costs more than the product when few
+// rows reuse it.
+//
+// A dot product shorter than dotMinK spends more on its horizontal
+// reduction and epilogue than on the FMAs, so with short k and enough rows
+// to reuse it B^T is packed (a k×n panel with small k is cheap to gather):
+// 64×128×8 (the DCASE code layer at batch 64) ran at 11 GFLOP/s with the
+// dot kernels and 20 packed; with fewer rows than packing B needs, the dot
+// kernels stay (1×128×8: 4.7 dot, 0.9 packed).
 var (
 	packAMinSlivers = 1 << 30
 	packBMinTiles   = 4
+	dotMinK         = 32
 )
 
 // run computes the block C[i0:i1, j0:j1] of the product with kernel set ks,
@@ -88,7 +97,7 @@ var (
 // read in place except in the cases given above packAMinSlivers. Beta is
 // applied by the first k block, the bias and activation by the last.
 func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
-	if p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 {
+	if p.transB && !p.transA && p.m <= ks.dotMaxM && p.n >= 4 && (p.k >= dotMinK || p.m < packBMinTiles*ks.mr) {
 		ks.runDot(p, ws, i0, i1, j0, j1)
 		return
 	}

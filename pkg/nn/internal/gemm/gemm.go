@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Activation is an element-wise function applied by SgemmBias after the
@@ -44,9 +45,21 @@ var (
 // chooseKernels in kernel_amd64.go); the pure-Go set under -tags noasm or
 // on other architectures.
 func kernels() *kernelSet {
+	if pureGo.Load() {
+		return goKernels
+	}
 	chooseOnce.Do(func() { chosen = chooseKernels() })
 	return chosen
 }
+
+var pureGo atomic.Bool
+
+// SetPureGo makes Sgemm and SgemmBias use the pure-Go kernels (on) or the
+// set chosen for this machine (off, the default). It exists so that a test
+// can compare the two in one process (pkg/nn's training-curve test); -tags
+// noasm removes the assembly from the build instead. Kernels reports the
+// set in use.
+func SetPureGo(on bool) { pureGo.Store(on) }
 
 // Sgemm computes
 //
