@@ -106,7 +106,7 @@ func startStack(ctx context.Context, units []*unit, logw io.Writer, col *collect
 		Ingest:         &ingest.Config{Listen: ln.Addr().String()},
 		IngestListener: ln,
 		Spectro:        spectro.Config{Default: defaultFeatures, ModelsTopic: true},
-		Detect:         detect.Config{ModelsTopic: true, Detector: "mhm-demo", Open: openModel},
+		Detect:         detect.Config{ModelsTopic: true, Detector: "mhm-demo"},
 	}, log, s.reg)
 	if err != nil {
 		ln.Close()
@@ -243,17 +243,4 @@ func modelMeta(path string) (model.Meta, error) {
 		return model.Meta{}, err
 	}
 	return a.Meta, nil
-}
-
-// openModel binds an artifact to scorers with pkg/model, as every detector
-// does: model.Open checks the weights against the metadata, and each
-// goroutine gets its own Scorer. (The workers branch's detect.DefaultOpen
-// predates pkg/model.Open and refuses every artifact; this is what it is
-// to become.)
-func openModel(a *model.Artifact) (func() detect.Scorer, error) {
-	l, err := model.Open(a)
-	if err != nil {
-		return nil, err
-	}
-	return func() detect.Scorer { return l.NewScorer() }, nil
 }
