@@ -359,7 +359,7 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want an error about %s", tc.o, err, tc.want)
 		}
 	}
-	def := Options{Machines: 6, Healthy: 2 * time.Minute, Duration: 10 * time.Minute, Frame: 250 * time.Millisecond}
+	def := Options{Machines: 6, Healthy: 2 * time.Minute, Duration: 10 * time.Minute, Frame: time.Second}
 	if err := def.checkFlags(); err != nil {
 		t.Errorf("the flags' defaults: %v", err)
 	}

@@ -332,7 +332,7 @@ pre{padding:8px;overflow-x:auto}
 <ul>{{range .Verdicts}}<li class="{{.Class}}">{{.Text}}</li>{{end}}</ul>
 <p>Throughput: {{printf "%.0f" .Res.SensorSeconds}} sensor-seconds streamed and decided in {{secs .Res.StreamWall}} s of wall time
 ({{printf "%.0f" .Rate}} sensor-seconds per wall second); {{.Res.Windows}} decision windows, {{printf "%.0f" .Res.Patches}} patches scored,
-{{.Res.Events}} anomaly events, {{printf "%.0f" .Res.DLQ}} dead letters. Whole run {{secs .Res.TotalWall}} s (training {{secs .Res.TrainWall}} s).</p>
+{{.Res.Events}} anomaly events, {{printf "%.0f" .Res.DLQ}} dead letters. Whole run {{secs .Res.TotalWall}} s before the report was written (training {{secs .Res.TrainWall}} s).</p>
 <p>Files: <a href="summary.json">summary.json</a>, <a href="events.jsonl">events.jsonl</a> (every anomaly event, JSON as on
 <code>mhm.anomalies</code>), <a href="scores.jsonl">scores.jsonl</a> (every decision window, as on <code>mhm.scores</code>),
 <a href="models/">models/</a> (the artifacts, <code>train inspect</code> reads them), <a href="pipeline.log">pipeline.log</a> (the stages' logs).</p>
@@ -425,8 +425,10 @@ func writeIndex(path string, res *Result, units []*unit, figs map[string]figureS
 			sec.Verdict = fmt.Sprintf("First persistent alarm after the baseline at %s, %.1f%% of life, %.1f minutes before the end.", relTime(int64(m.At), true), m.LifePct, m.MinutesBeforeEnd)
 		case res.Mode == "femto":
 			sec.Verdict = "No persistent alarm after the baseline."
+		case m.Fault == "" && m.Alarms == 0:
+			sec.Verdict = "No alarm."
 		case m.Fault == "":
-			sec.Verdict = fmt.Sprintf("%d alarms (every one a false alarm).", m.Alarms)
+			sec.Verdict = fmt.Sprintf("%d alarms, every one false.", m.Alarms)
 		case m.Detected:
 			sec.Verdict = fmt.Sprintf("Detected at %s, %.1f s after the onset", relTime(int64(m.At), false), m.Delay.Seconds())
 			if m.Visible >= 0 {

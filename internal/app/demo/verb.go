@@ -51,7 +51,7 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&o.Duration, "duration", 10*time.Minute, "each machine's whole signal; what follows the healthy lead is streamed, with the faults")
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: 15 for the microphones, 10 for the accelerometers, train fit's 100 for FEMTO)")
 	fs.Float64Var(&o.Speed, "speed", 0, "stream time per wall time, e.g. 20 for twenty times real time (0: as fast as the pipeline goes)")
-	fs.DurationVar(&o.Frame, "frame", 250*time.Millisecond, "signal per raw frame posted to ingest")
+	fs.DurationVar(&o.Frame, "frame", time.Second, "signal per raw frame posted to ingest (one request each)")
 	femto := fs.Bool("femto", false, "replay the FEMTO bearing from ../shared/data/femto.tar.xz to failure instead of the simulated fleet")
 	fs.StringVar(&o.Data, "data", "", "replay a FEMTO bearing from `DIR` (a folder with femto/Learning_set/BEARING, the bearing's folder, or femto.tar.xz)")
 	fs.StringVar(&o.Bearing, "bearing", "Bearing2_1", "FEMTO bearing to replay")
