@@ -203,9 +203,14 @@ func TestSpecStoreColumnsAndTap(t *testing.T) {
 	if v, _ := s.columns(t0+20e9, t0+30e9, 10); v != nil {
 		t.Errorf("columns of an empty range: %d values", len(v))
 	}
-	// shownUntil: a window ending inside the gap is shown until the next run.
+	// shownUntil: a window ending inside the gap, or where the run ends
+	// (its last frame, once flushed, is centred on its end), is shown until
+	// the next run.
 	if got := s.shownUntil(t0 + 3e8); got != t0+10e9 {
 		t.Errorf("shownUntil in the gap: %d", got-t0)
+	}
+	if got := s.shownUntil(t0 + 2e8); got != t0+10e9 || s.times[12] != t0+192e6 {
+		t.Errorf("shownUntil at the end of the first run: %d (its last frame at %d)", got-t0, s.times[12]-t0)
 	}
 	// Inside a run, the next frame: frames are centred every 128/8000 s =
 	// 16 ms, so after 0.1 s comes 0.112 s.

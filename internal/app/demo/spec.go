@@ -159,9 +159,10 @@ func (s *specStore) columns(from, to int64, n int) ([]float32, int64) {
 
 // shownUntil returns where a figure built by columns shows the data of a
 // window ending at t: until the next frame after it (a recording with gaps
-// holds its last snapshot until the next one), or t itself.
+// holds its last snapshot until the next one: a snapshot's last frame is
+// centred on its end), or t itself.
 func (s *specStore) shownUntil(t int64) int64 {
-	i := sort.Search(len(s.times), func(i int) bool { return s.times[i] >= t })
+	i := sort.Search(len(s.times), func(i int) bool { return s.times[i] > t })
 	if i < len(s.times) {
 		return max(t, s.times[i])
 	}
