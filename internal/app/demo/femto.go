@@ -141,7 +141,7 @@ func (s *femtoSource) prepare(ctx context.Context, out *lockedWriter) ([]*unit, 
 	out.printf("report folder: %s\n\n", o.Out)
 
 	u.ModelPath = filepath.Join(o.Out, "models", id+".mhm")
-	args := []string{"--machine", id, "--out", u.ModelPath, "--model", "dense-ae", "--channel", "horizontal",
+	args := []string{"--machine", id, "--out", u.ModelPath, "--model", o.FemtoModel, "--channel", "horizontal",
 		"--calibrate-split", "0.25", "--seed", strconv.FormatUint(o.Seed, 10)}
 	if o.Epochs > 0 { // else train fit's default, 100 (the DCASE baseline's)
 		args = append(args, "--epochs", strconv.Itoa(o.Epochs))

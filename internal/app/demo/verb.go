@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/mhmstream/mhm/internal/cli"
+	"github.com/mhmstream/mhm/pkg/model"
 )
 
 // ErrStrict is returned by the verb with --strict when a detectable fault
@@ -33,7 +35,7 @@ false alarm. The report folder gets PNG figures (spectrograms with the
 anomalous windows marked, score timelines) and index.html.
 
 --femto (or --data DIR) replays a FEMTO/PRONOSTIA bearing to failure instead:
-fit on the first 15% of its snapshots, threshold on 15-20%, then the whole
+fit a VAE (--femto-model) on the first 15% of its snapshots, threshold on 15-20%, then the whole
 test through the pipeline; the summary says when the alarm came (% of life,
 minutes before the end). DIR is a folder with femto/Learning_set/BEARING (or
 the bearing's folder, or femto.tar.xz); --femto finds ../shared/data/femto.tar.xz.
@@ -55,6 +57,7 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	femto := fs.Bool("femto", false, "replay the FEMTO bearing from ../shared/data/femto.tar.xz to failure instead of the simulated fleet")
 	fs.StringVar(&o.Data, "data", "", "replay a FEMTO bearing from `DIR` (a folder with femto/Learning_set/BEARING, the bearing's folder, or femto.tar.xz)")
 	fs.StringVar(&o.Bearing, "bearing", "Bearing2_1", "FEMTO bearing to replay")
+	fs.StringVar(&o.FemtoModel, "femto-model", "vae", "model fitted on the FEMTO bearing: "+strings.Join(model.Kinds, ", "))
 	fs.BoolVar(&o.KeepWork, "keep-work", false, "keep OUT/work (training WAV files, unpacked data)")
 	fs.StringVar(&o.HTTPAddr, "http-addr", "", "serve the stages' /metrics, /healthz and /readyz on this address while the demo runs (empty: off)")
 	strict := fs.Bool("strict", false, "exit with status 1 when a detectable fault is missed or a false alarm is raised")
@@ -66,6 +69,9 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *femto && o.Data == "" {
 		o.Data = "auto"
+	}
+	if err := cli.OneOf("femto-model", o.FemtoModel, model.Kinds...); err != nil {
+		return err
 	}
 	o.Stdout = stdout
 	if err := o.checkFlags(); err != nil {
