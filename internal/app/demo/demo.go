@@ -246,6 +246,7 @@ func waitDone(ctx context.Context, sent chan error, col *collector, units []*uni
 	lastProgress, lastChange := int64(0), time.Now()
 	total := src.streamNs()
 	for {
+		ticked := false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -256,6 +257,7 @@ func waitDone(ctx context.Context, sent chan error, col *collector, units []*uni
 			sentAt = time.Now()
 			sent = nil
 		case <-tick.C:
+			ticked = true
 		}
 		p := col.progress()
 		var done, sum int64
@@ -280,6 +282,9 @@ func waitDone(ctx context.Context, sent chan error, col *collector, units []*uni
 		}
 		if sum != lastProgress {
 			lastProgress, lastChange = sum, time.Now()
+		}
+		if !ticked {
+			continue
 		}
 		ev, _, _ := col.counts()
 		el := time.Since(t0).Seconds()

@@ -167,7 +167,7 @@ func printSummary(out *lockedWriter, res *Result, src source) {
 			fmt.Fprintf(&b, "detection:    NOT every detectable fault was detected: %d of %d (missed: %s)\n", res.Detected, res.Detectable, strings.Join(missed, ", "))
 		}
 		if res.FalseAlarms == 0 {
-			fmt.Fprintf(&b, "false alarms: none (no alarm on the %d healthy machines, none before a fault's onset)\n", healthy)
+			fmt.Fprintf(&b, "false alarms: none (no alarm on the %s, none before a fault's onset)\n", plural(healthy, "healthy machine"))
 		} else {
 			fmt.Fprintf(&b, "false alarms: %d raised (on healthy machines or before a fault's onset)\n", res.FalseAlarms)
 		}
@@ -251,4 +251,12 @@ func peakText(p float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1fx", p)
+}
+
+// plural writes "1 healthy machine", "2 healthy machines".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
