@@ -92,9 +92,11 @@ func TestDemoVerbCommandLine(t *testing.T) {
 	if code := run(ctx, []string{"demo", "--help"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "femto") || !strings.Contains(errb.String(), "-strict") {
 		t.Fatalf("mhm demo --help: code %d, %q", code, errb.String())
 	}
-	for _, args := range [][]string{{"demo", "--machines", "0"}, {"demo", "extra"}, {"demo", "--healthy", "1s"}, {"demo", "--speed", "x"}} {
+	for _, args := range [][]string{{"demo", "--machines", "0"}, {"demo", "extra"}, {"demo", "--healthy", "1s"}, {"demo", "--speed", "x"}, {"demo", "--femto-model", "svm"}} {
 		errb.Reset()
-		if code := run(ctx, args, &out, &errb); code != 2 {
+		// --out a temporary folder: were a case to run the demo, it would
+		// not write into the package.
+		if code := run(ctx, append(args, "--out", t.TempDir()), &out, &errb); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (%s)", args, code, errb.String())
 		}
 	}
