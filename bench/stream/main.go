@@ -70,6 +70,7 @@ type options struct {
 	jsonOut, cpuProfile, compression string
 	batch                            int
 	gatewayMs                        float64
+	linger                           time.Duration
 	batchSpan                        time.Duration
 	skipPython                       bool
 	goRounds                         int
@@ -92,6 +93,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 32, "detect's -batch")
 	flag.DurationVar(&o.batchSpan, "batch-span", 250*time.Millisecond, "detect's -batch-span")
 	flag.Float64Var(&o.gatewayMs, "gateway-ms", 100, "length of the gateways' frames in the latency phase, ms")
+	flag.DurationVar(&o.linger, "linger", stream.DefaultConfig().Linger, "producer linger of every stage (the workers' -linger)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -277,6 +279,7 @@ func streamConfig(o options, addr, phase string) (stream.Config, error) {
 	sc.Concurrency = o.concurrency
 	sc.CommitInterval = time.Second
 	sc.MaxInFlight = 4000
+	sc.Linger = o.linger
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return sc, err
