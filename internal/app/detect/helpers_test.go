@@ -310,6 +310,20 @@ func decodeScores(t *testing.T, recs []*kgo.Record, topic string) []wire.Score {
 	return out
 }
 
+// eventsIn reports whether every score record in rs that announced an
+// event (EventID set) has its event in rs too: scores and events go to
+// different topics and may arrive in either order.
+func eventsIn(t *testing.T, rs []*kgo.Record) bool {
+	t.Helper()
+	want := 0
+	for _, s := range decodeScores(t, rs, "mhm.scores") {
+		if s.EventID != "" {
+			want++
+		}
+	}
+	return len(decodeEvents(t, rs, "mhm.anomalies")) >= want
+}
+
 func decodeEvents(t *testing.T, recs []*kgo.Record, topic string) []wire.Event {
 	t.Helper()
 	var out []wire.Event

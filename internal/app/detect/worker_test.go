@@ -87,7 +87,7 @@ func TestEvents(t *testing.T) {
 				d++
 			}
 		}
-		return n >= closed && d >= 3
+		return n >= closed && d >= 3 && eventsIn(t, rs)
 	})
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
@@ -173,8 +173,8 @@ func TestHotReload(t *testing.T) {
 	waitFor(t, "v2 loaded", func() bool { return gauge(r.reg, "mhm_models_loaded", v2.Meta.Version) == 1 })
 	h.produce("mhm.patches", "m", recs[half:]...)
 	ref := refWindows(ps, win1s, mu)
-	got := rd.until("every closed window", func(rs []*kgo.Record) bool {
-		return len(decodeScores(t, rs, "mhm.scores")) >= len(ref)-1
+	got := rd.until("every closed window and its event", func(rs []*kgo.Record) bool {
+		return len(decodeScores(t, rs, "mhm.scores")) >= len(ref)-1 && eventsIn(t, rs)
 	})
 	scores := decodeScores(t, got, "mhm.scores")
 	sort.Slice(scores, func(i, j int) bool { return scores[i].WindowStartNs < scores[j].WindowStartNs })
