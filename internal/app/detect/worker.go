@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"github.com/mhmstream/mhm/internal/lru"
 	"math"
 	"os"
 	"sync"
@@ -232,18 +233,18 @@ type dstream struct {
 	// decided: windows before this time were decided early (see handle);
 	// a patch starting before it is late and skipped.
 	decided int64
-	// LRU of the partition, most recent first.
-	lastSeen   time.Time
-	prev, next *dstream
+	links   lru.Links[dstream] // in the partition's LRU list
 }
+
+// LRU gives the partition's list its links.
+func (s *dstream) LRU() *lru.Links[dstream] { return &s.links }
 
 // part is the state of one patches partition, touched only by the goroutine
 // handling it (OnAssign/OnRevoke run while none of its records is).
 type part struct {
 	w        *Worker
 	streams  map[streamKey]*dstream
-	head     *dstream
-	tail     *dstream
+	lru      lru.List[dstream, *dstream] // its streams, most recently used first
 	lastScan time.Time
 	scorers  map[string]Scorer // by model version
 	p        wire.Patch
@@ -273,8 +274,8 @@ func (w *Worker) dropPartition(p int32) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if ps := w.parts[p]; ps != nil {
-		for ps.tail != nil {
-			ps.drop(ps.tail, "")
+		for ps.lru.Oldest() != nil {
+			ps.drop(ps.lru.Oldest(), "")
 		}
 		delete(w.parts, p)
 	}
@@ -433,7 +434,7 @@ func (ps *part) handle(value []byte) error {
 		}
 		s.gen = gen
 	}
-	ps.touch(s, now)
+	ps.lru.Touch(s, now)
 	if s.pending != nil && (p.Tag.StartNs >= s.switchAt ||
 		p.FeatureHash == s.pending.meta.FeatureHash && p.FeatureHash != s.b.meta.FeatureHash) {
 		ps.switchModel(s)
@@ -497,11 +498,11 @@ func (ps *part) newStream(k streamKey, b *binding) *dstream {
 	s := &dstream{key: k}
 	ps.setModel(s, b)
 	ps.streams[k] = s
-	ps.pushFront(s)
+	ps.lru.Push(s, time.Now())
 	w.count.Add(1)
 	w.m.Streams.Inc()
-	for w.count.Load() > int64(w.cfg.MaxStreams) && ps.tail != nil && ps.tail != s {
-		ps.drop(ps.tail, "lru")
+	for w.count.Load() > int64(w.cfg.MaxStreams) && ps.lru.Oldest() != nil && ps.lru.Oldest() != s {
+		ps.drop(ps.lru.Oldest(), "lru")
 	}
 	return s
 }
@@ -663,43 +664,10 @@ func (ps *part) decide(s *dstream, win threshold.Window) {
 	ps.out = append(ps.out, &kgo.Record{Topic: w.cfg.Stream.Topics.Scores, Key: []byte(s.key.machine), Value: v, Timestamp: ps.ts})
 }
 
-func (ps *part) touch(s *dstream, now time.Time) {
-	s.lastSeen = now
-	if ps.head != s {
-		ps.unlink(s)
-		ps.pushFront(s)
-	}
-}
-
-func (ps *part) pushFront(s *dstream) {
-	s.prev, s.next = nil, ps.head
-	if ps.head != nil {
-		ps.head.prev = s
-	}
-	ps.head = s
-	if ps.tail == nil {
-		ps.tail = s
-	}
-}
-
-func (ps *part) unlink(s *dstream) {
-	if s.prev != nil {
-		s.prev.next = s.next
-	} else {
-		ps.head = s.next
-	}
-	if s.next != nil {
-		s.next.prev = s.prev
-	} else {
-		ps.tail = s.prev
-	}
-	s.prev, s.next = nil, nil
-}
-
 // drop forgets s; reason "" is not counted as an eviction (revoke, model
 // withdrawn).
 func (ps *part) drop(s *dstream, reason string) {
-	ps.unlink(s)
+	ps.lru.Remove(s)
 	delete(ps.streams, s.key)
 	ps.w.count.Add(-1)
 	ps.w.m.Streams.Dec()
@@ -713,14 +681,14 @@ func (ps *part) drop(s *dstream, reason string) {
 
 func (ps *part) sweep(now time.Time) {
 	w := ps.w
-	if w.count.Load() > int64(w.cfg.MaxStreams) && ps.tail != nil {
-		ps.drop(ps.tail, "lru")
+	if w.count.Load() > int64(w.cfg.MaxStreams) && ps.lru.Oldest() != nil {
+		ps.drop(ps.lru.Oldest(), "lru")
 	}
 	if now.Sub(ps.lastScan) < time.Second {
 		return
 	}
 	ps.lastScan = now
-	for ps.tail != nil && now.Sub(ps.tail.lastSeen) > w.cfg.IdleTimeout {
-		ps.drop(ps.tail, "idle")
+	for ps.lru.Oldest() != nil && now.Sub(ps.lru.Oldest().links.LastSeen) > w.cfg.IdleTimeout {
+		ps.drop(ps.lru.Oldest(), "idle")
 	}
 }

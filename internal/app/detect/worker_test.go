@@ -254,8 +254,9 @@ func TestGroupKill(t *testing.T) {
 		}
 	}
 	// Phase 1: the first 3.3 s of every machine.
+	// It is produced once both members hold partitions, so that the first
+	// to join cannot take it all before the group settles.
 	cut := 412 // patches in 3.3 s at 125/s
-	produce(0, cut)
 	cfgA := Config{ModelsDir: dir, Stream: h.cfg}
 	cfgA.Stream.ShutdownTimeout = time.Nanosecond // killed: no drain, no final commit
 	a := h.run(cfgA)
@@ -263,6 +264,7 @@ func TestGroupKill(t *testing.T) {
 	waitFor(t, "both members assigned", func() bool {
 		return gauge(a.reg, "mhm_stream_assigned_partitions", "") > 0 && gauge(b.reg, "mhm_stream_assigned_partitions", "") > 0
 	})
+	produce(0, cut)
 	rd := h.reader("mhm.scores")
 	rd.until("phase 1 windows", func(rs []*kgo.Record) bool { return len(rs) >= 3*len(machines) })
 	time.Sleep(200 * time.Millisecond) // let periodic commits catch up

@@ -3,6 +3,7 @@ package spectro
 import (
 	"context"
 	"fmt"
+	"github.com/mhmstream/mhm/internal/lru"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,10 +203,11 @@ type streamState struct {
 	startNs  int64 // time of the first sample of the current run
 	samples  int64 // samples written since startNs
 	lastSeq  uint64
-	lastSeen time.Time
-	// LRU list of the partition, most recent at the front.
-	prev, next *streamState
+	links    lru.Links[streamState] // in the partition's LRU list
 }
+
+// LRU gives the partition's list its links.
+func (s *streamState) LRU() *lru.Links[streamState] { return &s.links }
 
 func (s *streamState) expectNs() int64 { return s.startNs + patch.SamplesToNs(s.samples, s.rate) }
 
@@ -215,8 +217,7 @@ func (s *streamState) expectNs() int64 { return s.startNs + patch.SamplesToNs(s.
 type partition struct {
 	w        *Worker
 	streams  map[streamKey]*streamState
-	head     *streamState // most recently used
-	tail     *streamState // least recently used
+	lru      lru.List[streamState, *streamState] // its streams, most recently used first
 	frame    wire.RawFrame
 	samples  []float32
 	wp       wire.Patch
@@ -306,7 +307,7 @@ func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([
 			} else {
 				w.m.Skipped.WithLabelValues("out_of_order").Inc()
 			}
-			ps.touch(s, now)
+			ps.lru.Touch(s, now)
 			return ps.out, nil
 		case f.Seq <= s.lastSeq:
 			// seq went back but time went on: the gateway restarted.
@@ -319,7 +320,7 @@ func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([
 			ps.restart(s, ResetTimeGap, cfg, hash, gen, f)
 		}
 	}
-	ps.touch(s, now)
+	ps.lru.Touch(s, now)
 	s.lastSeq = f.Seq
 	ps.samples = f.AppendValues(ps.samples[:0])
 	ps.cur = s
@@ -390,14 +391,14 @@ func (ps *partition) newStream(k streamKey, cfg feature.Config, hash string, gen
 	}
 	s := &streamState{key: k, keyBytes: []byte(k.machine), ext: ext, cfg: cfg, hash: hash, gen: gen, rate: f.SampleRate, startNs: f.TimestampNs}
 	ps.streams[k] = s
-	ps.pushFront(s)
+	ps.lru.Push(s, time.Now())
 	w.count.Add(1)
 	w.m.Streams.Inc()
 	w.m.Created.Inc()
 	// Bound the streams: drop least recently used ones of this partition
 	// while the total is over the limit.
-	for w.count.Load() > int64(w.cfg.MaxStreams) && ps.tail != nil && ps.tail != s {
-		ps.drop(ps.tail, "lru")
+	for w.count.Load() > int64(w.cfg.MaxStreams) && ps.lru.Oldest() != nil && ps.lru.Oldest() != s {
+		ps.drop(ps.lru.Oldest(), "lru")
 	}
 	return s, nil
 }
@@ -455,41 +456,8 @@ func (ps *partition) emit(p *patch.Patch) {
 	ps.w.m.Patches.Inc()
 }
 
-func (ps *partition) touch(s *streamState, now time.Time) {
-	s.lastSeen = now
-	if ps.head != s {
-		ps.unlink(s)
-		ps.pushFront(s)
-	}
-}
-
-func (ps *partition) pushFront(s *streamState) {
-	s.prev, s.next = nil, ps.head
-	if ps.head != nil {
-		ps.head.prev = s
-	}
-	ps.head = s
-	if ps.tail == nil {
-		ps.tail = s
-	}
-}
-
-func (ps *partition) unlink(s *streamState) {
-	if s.prev != nil {
-		s.prev.next = s.next
-	} else {
-		ps.head = s.next
-	}
-	if s.next != nil {
-		s.next.prev = s.prev
-	} else {
-		ps.tail = s.prev
-	}
-	s.prev, s.next = nil, nil
-}
-
 func (ps *partition) drop(s *streamState, reason string) {
-	ps.unlink(s)
+	ps.lru.Remove(s)
 	delete(ps.streams, s.key)
 	ps.w.count.Add(-1)
 	ps.w.m.Streams.Dec()
@@ -501,14 +469,14 @@ func (ps *partition) drop(s *streamState, reason string) {
 // while the worker holds more than MaxStreams, its least recently used one.
 func (ps *partition) sweep(now time.Time) {
 	w := ps.w
-	if w.count.Load() > int64(w.cfg.MaxStreams) && ps.tail != nil {
-		ps.drop(ps.tail, "lru")
+	if w.count.Load() > int64(w.cfg.MaxStreams) && ps.lru.Oldest() != nil {
+		ps.drop(ps.lru.Oldest(), "lru")
 	}
 	if now.Sub(ps.lastScan) < time.Second {
 		return
 	}
 	ps.lastScan = now
-	for ps.tail != nil && now.Sub(ps.tail.lastSeen) > w.cfg.IdleTimeout {
-		ps.drop(ps.tail, "idle")
+	for ps.lru.Oldest() != nil && now.Sub(ps.lru.Oldest().links.LastSeen) > w.cfg.IdleTimeout {
+		ps.drop(ps.lru.Oldest(), "idle")
 	}
 }

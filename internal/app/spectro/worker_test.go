@@ -393,9 +393,8 @@ func TestIdle(t *testing.T) {
 	for i, k := range []streamKey{{"a", ""}, {"b", ""}, {"c", ""}} {
 		s := &streamState{key: k}
 		ps.streams[k] = s
-		ps.pushFront(s)
+		ps.lru.Push(s, now.Add(time.Duration(i)*time.Minute))
 		w.count.Add(1)
-		ps.touch(s, now.Add(time.Duration(i)*time.Minute))
 	}
 	ps.sweep(now.Add(2*time.Minute + time.Second)) // a is idle for 2 min, b for 1 min + 1 s, c fresh
 	if _, ok := ps.streams[streamKey{"c", ""}]; !ok || len(ps.streams) != 1 || w.Streams() != 1 {
