@@ -2,11 +2,11 @@ package ae
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
+
+	"github.com/mhmstream/mhm/internal/blob"
 
 	"github.com/mhmstream/mhm/pkg/nn"
 	"github.com/mhmstream/mhm/pkg/norm"
@@ -27,9 +27,6 @@ var modelMagic = [8]byte{'M', 'H', 'M', 'A', 'E', 'M', 'D', 'L'}
 
 // FormatVersion is the version of the format MarshalBinary writes.
 const FormatVersion = 1
-
-// header: magic, version; then three length-prefixed sections; CRC.
-const minModelLen = 8 + 4 + 4 + 4 + 8 + 4
 
 // MarshalBinary serialises the model, little-endian, format version 1:
 //
@@ -57,17 +54,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	if err := nn.Save(&w, m.enc, m.dec); err != nil {
 		return nil, fmt.Errorf("ae: MarshalBinary: %w", err)
 	}
-	b := make([]byte, 0, minModelLen+len(cfg)+len(std)+w.Len())
-	b = append(b, modelMagic[:]...)
-	b = binary.LittleEndian.AppendUint32(b, FormatVersion)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(cfg)))
-	b = append(b, cfg...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(std)))
-	b = append(b, std...)
-	b = binary.LittleEndian.AppendUint64(b, uint64(w.Len()))
-	b = append(b, w.Bytes()...)
-	b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
-	return b, nil
+	return blob.Encode(modelMagic, FormatVersion, blob.Sections{Config: cfg, Std: std, Weights: w.Bytes()}), nil
 }
 
 // Unmarshal decodes a model written by MarshalBinary. It checks, in order,
@@ -81,69 +68,17 @@ func Unmarshal(b []byte) (*Model, error) {
 	bad := func(format string, a ...any) (*Model, error) {
 		return nil, fmt.Errorf("%w: %s", ErrFormat, fmt.Sprintf(format, a...))
 	}
-	if len(b) < 12 {
-		return bad("%d bytes, too short for a model", len(b))
+	sec, err := blob.Decode(b, modelMagic, FormatVersion, "an autoencoder model")
+	switch {
+	case errors.Is(err, blob.ErrNewer):
+		return nil, fmt.Errorf("%w: %w", ErrVersion, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if [8]byte(b[:8]) != modelMagic {
-		return bad("not an autoencoder model (magic %q)", b[:8])
-	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != FormatVersion {
-		if v > FormatVersion {
-			return nil, fmt.Errorf("%w: version %d is newer than this build's %d", ErrVersion, v, FormatVersion)
-		}
-		return bad("version %d", v)
-	}
-	if len(b) < minModelLen {
-		return bad("%d bytes, too short for a model (truncated?)", len(b))
-	}
-	body := b[:len(b)-4]
-	if got, want := binary.LittleEndian.Uint32(b[len(b)-4:]), crc32.ChecksumIEEE(body); got != want {
-		return bad("checksum %08x, computed %08x (corrupt or truncated)", got, want)
-	}
-	r := body[12:]
-	section := func(what string, wide bool) ([]byte, error) {
-		var n uint64
-		if wide {
-			if len(r) < 8 {
-				return nil, fmt.Errorf("%w: truncated before the %s length", ErrFormat, what)
-			}
-			n, r = binary.LittleEndian.Uint64(r), r[8:]
-		} else {
-			if len(r) < 4 {
-				return nil, fmt.Errorf("%w: truncated before the %s length", ErrFormat, what)
-			}
-			n, r = uint64(binary.LittleEndian.Uint32(r)), r[4:]
-		}
-		if n > uint64(len(r)) {
-			return nil, fmt.Errorf("%w: %s of %d bytes, %d left", ErrFormat, what, n, len(r))
-		}
-		s := r[:n]
-		r = r[n:]
-		return s, nil
-	}
-	cfgB, err := section("config", false)
-	if err != nil {
-		return nil, err
-	}
-	stdB, err := section("standardizer", false)
-	if err != nil {
-		return nil, err
-	}
-	wB, err := section("weights", true)
-	if err != nil {
-		return nil, err
-	}
-	if len(r) != 0 {
-		return bad("%d unexpected bytes after the weights", len(r))
-	}
+	cfgB, stdB, wB := sec.Config, sec.Std, sec.Weights
 	var cfg Config
-	dec := json.NewDecoder(bytes.NewReader(cfgB))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return bad("config: %v", err)
-	}
-	if dec.More() {
-		return bad("config: trailing data")
+	if err := blob.DecodeConfig(cfgB, &cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	rc, a, err := cfg.resolve()
 	if err != nil {
