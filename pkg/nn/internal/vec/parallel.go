@@ -1,8 +1,9 @@
 package vec
 
 import (
-	"runtime"
 	"sync"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/par"
 )
 
 // minParallel is the number of values from which a pass is split across
@@ -25,7 +26,7 @@ func split(n, units int) int {
 	if n < minParallel || units < 2 {
 		return 1
 	}
-	return max(1, min(runtime.GOMAXPROCS(0), maxParts, units, n/(minParallel/2)))
+	return max(1, min(par.Threads(), maxParts, units, n/(minParallel/2)))
 }
 
 type op int
@@ -53,21 +54,12 @@ type job struct {
 	relu            bool
 	scale           float32
 	h               AdamCoef
-	wg              sync.WaitGroup
-}
-
-// part is the range [lo, hi) of a job's units.
-type part struct {
-	j      *job
-	lo, hi int
+	per, units      int // the parts: [i*per, min((i+1)*per, units))
 }
 
 var (
 	jobsMu   sync.Mutex
 	jobsFree []*job
-	poolMu   sync.Mutex
-	poolSize int
-	parts    = make(chan part, maxParts)
 )
 
 func getJob(o op) *job {
@@ -94,36 +86,20 @@ func putJob(j *job) {
 	jobsMu.Unlock()
 }
 
-func worker() {
-	for p := range parts {
-		p.j.run(p.lo, p.hi)
-		p.j.wg.Done()
-	}
+// Part runs part i of the job (par.Job).
+func (j *job) Part(i int) {
+	lo := i * j.per
+	j.run(lo, min(lo+j.per, j.units))
 }
 
-// start runs the job's units [0, units) in np parts of whole multiples of
-// step (the last part takes the rest), one on the calling goroutine and the
-// others on pool workers, and waits for all of them.
+// start runs the job's units [0, units) in at most np parts of whole
+// multiples of step (the last part takes the rest), one on the calling
+// goroutine and the others on pool workers (par.Do), and waits for all of
+// them.
 func (j *job) start(units, step, np int) {
-	per := (units/np + step - 1) / step * step
-	poolMu.Lock()
-	for poolSize < np-1 {
-		poolSize++
-		go worker()
-	}
-	poolMu.Unlock()
-	var ps [maxParts]part
-	k := 0
-	for lo := 0; lo < units; lo += per {
-		ps[k] = part{j, lo, min(lo+per, units)}
-		k++
-	}
-	j.wg.Add(k - 1)
-	for _, p := range ps[1:k] {
-		parts <- p
-	}
-	j.run(ps[0].lo, ps[0].hi)
-	j.wg.Wait()
+	j.per = (units/np + step - 1) / step * step
+	j.units = units
+	par.Do(j, (units+j.per-1)/j.per)
 }
 
 // cols splits the columns in multiples of 16 (one cache line of a row).
