@@ -2,6 +2,7 @@ package par
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -40,19 +41,21 @@ var (
 )
 
 const (
-	// ownerSpins is how many times a Do call polls for its last parts
-	// before it parks (a few tens of microseconds).
-	ownerSpins = 1 << 13
+	// ownerSpin is how long a Do call polls for the parts the workers
+	// still run before it parks. Parking is the exception: the kernel
+	// tends to wake a thread on the CPU of the thread that wakes it, so a
+	// parked caller woken by the worker that finished the last part
+	// queues behind that worker for a millisecond or two.
+	ownerSpin = 2 * time.Millisecond
 
-	// preempted is the time between two checks of a spinning worker
-	// (normally a few microseconds) beyond which the worker concludes
-	// that the OS gave its core to another thread meanwhile. On this
-	// project's 2-core virtual machines a thread that spins alone on a
-	// core sees about 1 such gap per second (the host's own noise; gaps
-	// of 50 µs come 100 times a second), a thread that shares a core
-	// with another busy one about 85 per second: the scheduler's time
-	// slices are a few milliseconds.
-	preempted = time.Millisecond
+	// meterWindow and maxDelay: a worker measures how long its thread
+	// waits for a CPU (run-queue delay) while it spins or works, in
+	// windows of meterWindow; waiting more than maxDelay of a window is a
+	// sign of contention. A thread alone on a core of this project's
+	// 2-core virtual machines waits under 1% of the time; one that
+	// shares a core with another busy thread about half.
+	meterWindow = 4 * time.Millisecond
+	maxDelay    = 0.25
 
 	// lateWait is the wait for the workers' parts, after the caller ran
 	// out of parts to claim, beyond which (plus a quarter of the time the
@@ -60,9 +63,19 @@ const (
 	// core.
 	lateWait = time.Millisecond
 
-	// pairWindow: two signs of contention within it start a Backoff; a
-	// single one (host noise) does not.
-	pairWindow = 100 * time.Millisecond
+	// signs signs of contention within signWindow start a backoff. A
+	// thread that shares a core gives a sign in nearly every meter
+	// window; a transient (the host's noise, or a woken thread that the
+	// kernel first queues behind the thread that woke it, for a
+	// millisecond or two until it balances them) gives one or two.
+	signs      = 4
+	signWindow = 40 * time.Millisecond
+
+	// maxLevel caps the backoff at Backoff<<maxLevel: a backoff that
+	// starts within signWindow of the end of the previous one lasts
+	// twice as long (sustained contention is probed less and less
+	// often), one that starts later lasts Backoff again.
+	maxLevel = 4
 )
 
 // The pool: at most one job is published at a time (the group below), and
@@ -82,12 +95,16 @@ var (
 
 	epoch       = time.Now()
 	serialUntil atomic.Int64 // clock() until which Do runs jobs inline
-	lastSign    atomic.Int64 // clock() of the last sign of contention
+	signMu      sync.Mutex
+	signTimes   [signs - 1]time.Duration // clock() of the last signs of contention, a ring
+	signNext    int
+	level       atomic.Int32 // the current backoff is Backoff<<level
+	lastProcs   atomic.Int32 // GOMAXPROCS at the last Do call (read by spinning workers)
+	ownerMeter  meter        // the run-queue delay of the threads that call Do (under busy)
 	contentions atomic.Int64 // times contended was called (tests, tuning)
 	lateParts   atomic.Int64 // of which: Do waited long for a worker's part
-	gaps        atomic.Int64 // of which: a spinning worker was descheduled
-	backoffs    atomic.Int64 // Backoffs started
-	maxGap      atomic.Int64
+	lowShares   atomic.Int64 // of which: a worker got too small a share of a core
+	backoffs    atomic.Int64 // backoffs started
 )
 
 // clock returns the monotonic time since the package started.
@@ -102,10 +119,23 @@ func clock() time.Duration { return time.Since(epoch) }
 func contended() {
 	contentions.Add(1)
 	now := clock()
-	if prev := time.Duration(lastSign.Swap(int64(now))); now-prev < pairWindow {
-		serialUntil.Store(int64(now + Backoff))
-		backoffs.Add(1)
+	signMu.Lock()
+	defer signMu.Unlock()
+	oldest := signTimes[signNext] // the sign signs-1 before this one
+	signTimes[signNext] = now
+	signNext = (signNext + 1) % len(signTimes)
+	if oldest == 0 || now-oldest >= signWindow || backingOff() {
+		return
 	}
+	l := level.Load()
+	if end := time.Duration(serialUntil.Load()); now-end < signWindow {
+		l = min(l+1, maxLevel)
+	} else {
+		l = 0
+	}
+	level.Store(l)
+	serialUntil.Store(int64(now + Backoff<<l))
+	backoffs.Add(1)
 }
 
 func backingOff() bool { return int64(clock()) < serialUntil.Load() }
@@ -138,13 +168,17 @@ type group struct {
 // threads were seen to share cores with other threads (Backoff). Do
 // allocates nothing in steady state (it starts the workers on first use).
 func Do(j Job, n int) {
-	if n <= 1 || Threads() <= 1 || backingOff() || !busy.CompareAndSwap(false, true) {
+	t := Threads()
+	if int32(t) != lastProcs.Load() {
+		lastProcs.Store(int32(t))
+	}
+	if n <= 1 || t <= 1 || backingOff() || !busy.CompareAndSwap(false, true) {
 		for i := 0; i < n; i++ {
 			j.Part(i)
 		}
 		return
 	}
-	ensureWorkers(min(Threads(), n) - 1)
+	ensureWorkers(min(t, n) - 1)
 	// No worker holds a reference to a previous job (Do waits for that
 	// before returning), and gen is 0, so the plain fields are ours.
 	g.job, g.n = j, int32(n)
@@ -161,14 +195,15 @@ func Do(j Job, n int) {
 		}
 	}
 	t0 := clock()
+	ownerMeter.check(t0)
 	g.claim()
 	// Wait for the parts the workers claimed: they started about when
 	// ours did, so they end soon after ours, unless a worker lost its
 	// core, in which case the caller parks rather than compete for it.
 	if g.done.Load() < int32(n) {
 		t1 := clock()
-		for spins := 0; g.done.Load() < int32(n); spins++ {
-			if spins < ownerSpins {
+		for spins := 1; g.done.Load() < int32(n); spins++ {
+			if spins&1023 != 0 || clock()-t1 < ownerSpin {
 				continue
 			}
 			g.waiting.Store(true)
@@ -224,8 +259,10 @@ func ensureWorkers(n int) {
 // worker joins every published job it sees.
 func worker() {
 	var seen uint64
+	var m meter
+	m.start(clock())
 	for {
-		cur := waitJob(seen)
+		cur := waitJob(seen, &m)
 		g.refs.Add(1)
 		if gen.Load() == cur { // still published: the fields are this job's
 			seen = cur
@@ -235,14 +272,52 @@ func worker() {
 	}
 }
 
+// A meter measures how long the worker's thread waits for a CPU while it
+// has work or spins (its run-queue delay), over windows of meterWindow.
+type meter struct {
+	st    threadStat
+	wall  time.Duration // start of the window
+	delay time.Duration // the thread's run-queue delay then
+	tid   int           // the thread it was measured on
+	ok    bool
+}
+
+func (m *meter) start(now time.Duration) {
+	m.wall = now
+	m.delay, m.tid, m.ok = m.st.delay()
+}
+
+// check ends the window when it is long enough, reports contention when
+// the thread waited for a CPU more than maxDelay of the time, and starts a
+// new window. A window in which the goroutine moved to another thread is
+// dropped.
+func (m *meter) check(now time.Duration) {
+	if !m.ok {
+		if m.wall == 0 { // first use
+			m.start(now)
+		}
+		return
+	}
+	if now-m.wall < meterWindow {
+		return
+	}
+	d, tid, ok := m.st.delay()
+	if ok && tid == m.tid && lastProcs.Load() > 1 && float64(d-m.delay) > maxDelay*float64(now-m.wall) {
+		lowShares.Add(1)
+		contended()
+	}
+	m.wall, m.delay, m.tid, m.ok = now, d, tid, ok
+}
+
 // waitJob returns the generation of a published job other than seen. It
-// polls gen for Spin, yielding to other goroutines every few microseconds,
-// then parks until a Do call wakes it. It parks at once while Do backs off,
-// when GOMAXPROCS is 1, and when it finds that its thread was descheduled
-// while it polled (it then calls contended).
-func waitJob(seen uint64) uint64 {
+// polls gen for Spin, then parks until a Do call wakes it; it parks at once
+// while Do backs off and when GOMAXPROCS is 1. It does not yield while it
+// polls: a yield lets the goroutine move to another thread, which would
+// spoil the meter, and Spin is short enough for the runtime's preemption
+// to serve other goroutines.
+func waitJob(seen uint64, m *meter) uint64 {
 	start := clock()
-	last := start
+	m.check(start)
 	for spins := 1; ; spins++ {
 		if cur := gen.Load(); cur != 0 && cur != seen {
 			return cur
@@ -250,18 +325,9 @@ func waitJob(seen uint64) uint64 {
 		if spins&1023 != 0 {
 			continue
 		}
-		runtime.Gosched()
 		now := clock()
-		gap := now - last
-		last = now
-		if int64(gap) > maxGap.Load() {
-			maxGap.Store(int64(gap))
-		}
-		if gap > preempted && runtime.GOMAXPROCS(0) > 1 {
-			gaps.Add(1)
-			contended()
-		}
-		if now-start < Spin && gap <= preempted && !backingOff() && (spins&(1<<14-1) != 0 || runtime.GOMAXPROCS(0) > 1) {
+		m.check(now)
+		if now-start < Spin && !backingOff() && lastProcs.Load() > 1 {
 			continue
 		}
 		sleepers.Add(1)
@@ -272,6 +338,6 @@ func waitJob(seen uint64) uint64 {
 		<-wake
 		sleepers.Add(-1)
 		start = clock()
-		last = start
+		m.start(start)
 	}
 }

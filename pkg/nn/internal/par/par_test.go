@@ -114,21 +114,25 @@ func TestDoUsesWorkers(t *testing.T) {
 	t.Errorf("20 jobs of 8 parts of 200 µs never ran two parts at once")
 }
 
-// TestBackoff checks the contention rule: one sign of contention changes
-// nothing, two within pairWindow make Do run every part on the caller, in
-// order, for Backoff.
+// TestBackoff checks the contention rule: up to signs-1 signs of
+// contention change nothing, signs within signWindow make Do run every
+// part on the caller, in order, for Backoff.
 func TestBackoff(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(2)
 	serialUntil.Store(0)
-	lastSign.Store(int64(-time.Hour))
-	contended()
-	if backingOff() {
-		t.Fatal("one sign of contention started a backoff")
+	signMu.Lock()
+	signTimes = [signs - 1]time.Duration{}
+	signMu.Unlock()
+	for i := 1; i < signs; i++ {
+		contended()
+		if backingOff() {
+			t.Fatalf("%d signs of contention started a backoff", i)
+		}
 	}
 	contended()
 	if !backingOff() {
-		t.Fatal("two signs of contention within pairWindow did not start a backoff")
+		t.Fatalf("%d signs of contention within signWindow did not start a backoff", signs)
 	}
 	j := newCountJob(16)
 	j.work = 20 * time.Microsecond

@@ -7,14 +7,16 @@ import (
 )
 
 // minParallel is the number of values from which a pass is split across
-// goroutines (when GOMAXPROCS > 1): about 20 µs of work on one core for the
-// cheapest pass, against 1 to 2 µs to hand a part to a waiting worker. The
-// DCASE network's BatchNorm layers at batch 512 (512×128 values) and its
-// large parameter tensors are at or above it; smaller passes stay on the
-// calling goroutine. Every split keeps each output's arithmetic in one
+// goroutines (when GOMAXPROCS > 1), each part getting at least half of it.
+// Handing a part to a spinning worker of package par costs about 0.3 µs;
+// on two idle cores splitting 32k values (3 to 15 µs of work on one core,
+// the DCASE network's BatchNorm layers at batch 256) gave 1.1 to 1.6×,
+// 64k values 1.5 to 1.8×, 16k values 0.6 to 1.2× (TestTuneSplit,
+// docs/kernels.md). Every split keeps each output's arithmetic in one
 // part (column ranges for column sums, row or index ranges otherwise,
 // fixed blocks for SqDiff's sum), so results do not depend on GOMAXPROCS.
-const minParallel = 1 << 16
+// A variable only so that the tuning test can move it.
+var minParallel = 1 << 15
 
 // maxParts caps the number of parts of one pass.
 const maxParts = 16
@@ -26,7 +28,7 @@ func split(n, units int) int {
 	if n < minParallel || units < 2 {
 		return 1
 	}
-	return max(1, min(par.Threads(), maxParts, units, n/(minParallel/2)))
+	return max(1, min(par.Threads(), maxParts, units, n/max(1, minParallel/2)))
 }
 
 type op int
