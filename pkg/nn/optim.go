@@ -36,6 +36,7 @@ type Adam struct {
 	T                                    int  // steps taken
 
 	params []Param
+	w, g   [][]float32 // the parameters' Data and Grad, for vec.AdamAll
 	m, v   [][]float32
 }
 
@@ -49,6 +50,8 @@ func NewAdam(params []Param, lr float64) *Adam {
 		if len(p.Grad) != len(p.Data) {
 			panic(fmt.Sprintf("nn: NewAdam: parameter %q has %d values and %d gradients", p.Name, len(p.Data), len(p.Grad)))
 		}
+		a.w = append(a.w, p.Data)
+		a.g = append(a.g, p.Grad[:len(p.Data)])
 		a.m = append(a.m, make([]float32, len(p.Data)))
 		a.v = append(a.v, make([]float32, len(p.Data)))
 	}
@@ -85,9 +88,7 @@ func (a *Adam) Step() {
 		h.Decay = float32(1 - a.Rate*a.WeightDecay)
 		h.WD = 0
 	}
-	for k, p := range a.params {
-		vec.Adam(p.Data, p.Grad, a.m[k], a.v[k], &h)
-	}
+	vec.AdamAll(a.w, a.g, a.m, a.v, &h) // one pass over all parameters, split across cores
 }
 
 // SGD is stochastic gradient descent with optional momentum, dampening,

@@ -28,6 +28,25 @@ func BenchmarkPeakFMA(b *testing.B) {
 	}
 }
 
+// BenchmarkPeakFMAParallel is BenchmarkPeakFMA on GOMAXPROCS goroutines at
+// once (b.RunParallel), reporting their total: the FMA throughput the
+// machine gives a process that keeps every core busy, the ceiling of any
+// multi-core speed-up of FMA-bound code. On a virtual machine it can be
+// well under GOMAXPROCS times the one-core figure when the host runs
+// other work on the same physical cores.
+func BenchmarkPeakFMAParallel(b *testing.B) {
+	if !fmaPeak(1) {
+		b.Skip("no AVX2+FMA")
+	}
+	const iters = 1 << 14
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			fmaPeak(iters)
+		}
+	})
+	b.ReportMetric(float64(b.N)*iters*192/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // dcaseShape is one product of the DCASE 2020 baseline autoencoder
 // (640-128x4-8-128x4-640, batch 512) in the layer that computes it.
 type dcaseShape struct {

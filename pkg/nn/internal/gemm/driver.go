@@ -139,8 +139,10 @@ func (ks *kernelSet) run(p *problem, ws *workspace, i0, i1, j0, j1 int) {
 				}
 				off := 0
 				for jr := 0; jr < nc; {
-					if ks.row != nil && mc == 1 && !packBOp && !packAOp && nc-jr >= ks.rowWidth {
-						// One row, B in place: 64 columns per k step.
+					if ks.row != nil && p.m == 1 && !packBOp && !packAOp && nc-jr >= ks.rowWidth {
+						// A one-row product, B in place: 64 columns per k step.
+						// (Only for m == 1, so that a split never changes
+						// which kernel computes an element of C.)
 						ap, rsa, csa := &p.a[ic*p.lda+pc], p.lda, 1
 						if p.transA {
 							ap, rsa, csa = &p.a[pc*p.lda+ic], 1, p.lda

@@ -1,19 +1,22 @@
 package vec
 
 import (
-	"runtime"
 	"sync"
+
+	"github.com/mhmstream/mhm/pkg/nn/internal/par"
 )
 
 // minParallel is the number of values from which a pass is split across
-// goroutines (when GOMAXPROCS > 1): about 20 µs of work on one core for the
-// cheapest pass, against 1 to 2 µs to hand a part to a waiting worker. The
-// DCASE network's BatchNorm layers at batch 512 (512×128 values) and its
-// large parameter tensors are at or above it; smaller passes stay on the
-// calling goroutine. Every split keeps each output's arithmetic in one
+// goroutines (when GOMAXPROCS > 1), each part getting at least half of it.
+// Handing a part to a spinning worker of package par costs about 0.3 µs;
+// on two idle cores splitting 32k values (3 to 15 µs of work on one core,
+// the DCASE network's BatchNorm layers at batch 256) gave 1.1 to 1.6×,
+// 64k values 1.5 to 1.8×, 16k values 0.6 to 1.2× (TestTuneSplit,
+// docs/kernels.md). Every split keeps each output's arithmetic in one
 // part (column ranges for column sums, row or index ranges otherwise,
 // fixed blocks for SqDiff's sum), so results do not depend on GOMAXPROCS.
-const minParallel = 1 << 16
+// A variable only so that the tuning test can move it.
+var minParallel = 1 << 15
 
 // maxParts caps the number of parts of one pass.
 const maxParts = 16
@@ -25,7 +28,7 @@ func split(n, units int) int {
 	if n < minParallel || units < 2 {
 		return 1
 	}
-	return max(1, min(runtime.GOMAXPROCS(0), maxParts, units, n/(minParallel/2)))
+	return max(1, min(par.Threads(), maxParts, units, n/max(1, minParallel/2)))
 }
 
 type op int
@@ -53,21 +56,12 @@ type job struct {
 	relu            bool
 	scale           float32
 	h               AdamCoef
-	wg              sync.WaitGroup
-}
-
-// part is the range [lo, hi) of a job's units.
-type part struct {
-	j      *job
-	lo, hi int
+	per, units      int // the parts: [i*per, min((i+1)*per, units))
 }
 
 var (
 	jobsMu   sync.Mutex
 	jobsFree []*job
-	poolMu   sync.Mutex
-	poolSize int
-	parts    = make(chan part, maxParts)
 )
 
 func getJob(o op) *job {
@@ -94,36 +88,20 @@ func putJob(j *job) {
 	jobsMu.Unlock()
 }
 
-func worker() {
-	for p := range parts {
-		p.j.run(p.lo, p.hi)
-		p.j.wg.Done()
-	}
+// Part runs part i of the job (par.Job).
+func (j *job) Part(i int) {
+	lo := i * j.per
+	j.run(lo, min(lo+j.per, j.units))
 }
 
-// start runs the job's units [0, units) in np parts of whole multiples of
-// step (the last part takes the rest), one on the calling goroutine and the
-// others on pool workers, and waits for all of them.
+// start runs the job's units [0, units) in at most np parts of whole
+// multiples of step (the last part takes the rest), one on the calling
+// goroutine and the others on pool workers (par.Do), and waits for all of
+// them.
 func (j *job) start(units, step, np int) {
-	per := (units/np + step - 1) / step * step
-	poolMu.Lock()
-	for poolSize < np-1 {
-		poolSize++
-		go worker()
-	}
-	poolMu.Unlock()
-	var ps [maxParts]part
-	k := 0
-	for lo := 0; lo < units; lo += per {
-		ps[k] = part{j, lo, min(lo+per, units)}
-		k++
-	}
-	j.wg.Add(k - 1)
-	for _, p := range ps[1:k] {
-		parts <- p
-	}
-	j.run(ps[0].lo, ps[0].hi)
-	j.wg.Wait()
+	j.per = (units/np + step - 1) / step * step
+	j.units = units
+	par.Do(j, (units+j.per-1)/j.per)
 }
 
 // cols splits the columns in multiples of 16 (one cache line of a row).
