@@ -7,7 +7,7 @@ PKGS    := ./...
 RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/... ./pkg/nn/internal/... ./internal/app/... ./internal/pipeline/...
 
 .PHONY: all build test test-race test-noasm bench bench-stft bench-fft bench-nn bench-kafka \
-        lint fuzz golden eval demo clean help bench-stream kcat-check docker
+        lint fuzz golden eval demo clean help bench-stream kcat-check docker compose-check
 
 all: build
 
@@ -58,6 +58,9 @@ bench-stream: ## ingest/spectro/detect on 100 simulated 16 kHz sensors against p
 
 kcat-check: build ## kcat produces raw frames the pipeline accepts and reads its events and dead letters
 	NO_BUILD=1 scripts/kcat-check.sh
+
+compose-check: ## validate docker-compose.yml as `docker compose config` does (compose-go; no Docker needed)
+	cd scripts/composecheck && $(GO) run . ../../docker-compose.yml >/dev/null
 
 docker: ## the image of every program (needs Docker)
 	docker build -t mhm:dev .
