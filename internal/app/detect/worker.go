@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mhmstream/mhm/internal/app/detect/catalog"
@@ -311,74 +310,20 @@ func (w *Worker) OnRevoke(_ context.Context, revoked map[string][]int32, _ bool)
 // but whose decision was not made yet) are rebuilt, so they are decided
 // here, on all their patches.
 func (w *Worker) restore(ctx context.Context, parts []int32) error {
-	topic := w.cfg.Stream.Topics.Patches
-	adm := kadm.NewClient(w.admin)
-	offs, err := adm.FetchOffsets(ctx, w.cfg.Stream.Group)
-	if err != nil {
-		return fmt.Errorf("fetch committed offsets: %w", err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("list start offsets: %w", err)
-	}
-	from := map[int32]kgo.Offset{}
-	until := map[int32]int64{}
+	n, err := stream.ReadBack(ctx, w.cfg.Stream, w.cfg.Stream.Topics.Patches, parts, w.cfg.RestoreRecords, func(r *kgo.Record) {
+		ps := w.partition(r.Partition)
+		ps.out, ps.replay = ps.out[:0], true
+		_ = ps.handle(r.Value) // errors were dead-lettered by the previous owner
+		ps.replay = false
+	})
 	for _, p := range parts {
-		o, ok := offs.Lookup(topic, p)
-		if !ok || o.Err != nil || o.At <= 0 {
-			continue
-		}
-		lo := int64(0)
-		if s, ok := starts.Lookup(topic, p); ok && s.Err == nil {
-			lo = s.Offset
-		}
-		f := max(lo, o.At-int64(w.cfg.RestoreRecords))
-		if f < o.At {
-			from[p] = kgo.NewOffset().At(f)
-			until[p] = o.At
-		}
-	}
-	if len(from) == 0 {
-		return nil
-	}
-	opts, err := w.cfg.Stream.ClientOpts()
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
-		kgo.FetchMaxWait(100*time.Millisecond))...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	n := 0
-	for len(until) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("after %d records: %w", n, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			end, ok := until[r.Partition]
-			if !ok || r.Offset >= end {
-				return
-			}
-			ps := w.partition(r.Partition)
-			ps.out, ps.replay = ps.out[:0], true
-			_ = ps.handle(r.Value) // errors were dead-lettered by the previous owner
-			ps.replay = false
-			n++
-			if r.Offset+1 >= end {
-				delete(until, r.Partition)
-			}
-		})
-	}
-	for _, p := range parts {
-		if ps := w.partition(p); ps != nil {
-			ps.out = ps.out[:0]
-		}
+		w.partition(p).out = nil
 	}
 	w.m.Restored.Add(float64(n))
-	w.log.Info().Int("records", n).Interface("partitions", parts).Msg("window state restored")
+	if err != nil {
+		return err
+	}
+	w.log.Info().Int("records", n).Ints32("partitions", parts).Msg("window state restored")
 	return nil
 }
 
