@@ -51,6 +51,13 @@ type Config struct {
 	// newly assigned partition re-reads to rebuild its open windows
 	// (default 20000; negative: off). See docs/pipeline.md.
 	RestoreRecords int
+	// FlushAfter decides the open windows of a stream that received no
+	// patch for this long (wall clock), with the patches they hold, as
+	// if its next patch had come: a machine that stops sending gets its
+	// last window (and a raised alarm's last event) out. Default 2 s;
+	// negative: off. It must exceed the longest normal silence of a live
+	// stream (the gateways' frame period); see docs/pipeline.md.
+	FlushAfter time.Duration
 	// MaxStreams bounds the (machine, sensor) streams held (default
 	// 10000); IdleTimeout drops a stream without patches for that long
 	// (default 10 min).
@@ -75,6 +82,7 @@ type Metrics struct {
 	Restored  prometheus.Counter     // mhm_detect_restored_records_total
 	Invalid   prometheus.Counter     // mhm_detect_windows_invalid_total: windows whose event or score could not be encoded
 	Evictions *prometheus.CounterVec // mhm_detect_streams_evicted_total{reason=lru|idle}
+	Flushed   prometheus.Counter     // mhm_detect_windows_flushed_total: windows decided by the idle flush (also in Windows)
 }
 
 // NewMetrics creates the metrics, registered on reg when not nil.
@@ -92,25 +100,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Restored:  prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_detect_restored_records_total", Help: "Records re-read to rebuild window state after a partition assignment."}),
 		Invalid:   prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_detect_windows_invalid_total", Help: "Windows whose event or score record was invalid (e.g. an infinite score) and not emitted."}),
 		Evictions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mhm_detect_streams_evicted_total", Help: "Streams dropped, by reason (lru, idle)."}, []string{"reason"}),
+		Flushed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_detect_windows_flushed_total", Help: "Windows decided by the idle flush (a stream without patches for flush-after); also counted in mhm_detect_windows_total."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Patches, m.Rejected, m.Skipped, m.Windows, m.Events, m.Switches, m.Streams, m.Alarms, m.Batch, m.Restored, m.Invalid, m.Evictions)
+		reg.MustRegister(m.Patches, m.Rejected, m.Skipped, m.Windows, m.Events, m.Switches, m.Streams, m.Alarms, m.Batch, m.Restored, m.Invalid, m.Evictions, m.Flushed)
 	}
 	return m
 }
 
 // Worker is the detect stream worker. Create it with New; Run once.
 type Worker struct {
-	cfg   Config
-	log   zerolog.Logger
-	m     *Metrics
-	proc  *stream.Processor
-	cat   *catalog.Catalog[*binding]
-	admin *kgo.Client
+	cfg  Config
+	log  zerolog.Logger
+	m    *Metrics
+	proc *stream.Processor
+	cat  *catalog.Catalog[*binding]
+	prod *kgo.Client // produces the idle flush's outputs
 
 	mu    sync.Mutex
 	parts map[int32]*part
 	count atomic.Int64
+
+	flushErr atomic.Pointer[error] // first idle-flush output the broker refused
+	stopProc context.CancelFunc    // stops the processor after such a refusal
 }
 
 // New validates cfg and returns the worker; reg gets the stream, detect and
@@ -138,6 +150,9 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	if cfg.RestoreRecords == 0 {
 		cfg.RestoreRecords = 20000
 	}
+	if cfg.FlushAfter == 0 {
+		cfg.FlushAfter = 2 * time.Second
+	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = 10000
 	}
@@ -157,7 +172,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	if err != nil {
 		return nil, err
 	}
-	if w.admin, err = kgo.NewClient(opts...); err != nil {
+	if w.prod, err = kgo.NewClient(opts...); err != nil {
 		return nil, err
 	}
 	p, err := stream.NewProcessor(stream.ProcessorConfig{
@@ -165,7 +180,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 		Logger: log, Metrics: stream.NewMetrics(reg), KgoOpts: cfg.KgoOpts,
 	})
 	if err != nil {
-		w.admin.Close()
+		w.prod.Close()
 		return nil, err
 	}
 	w.proc = p
@@ -175,7 +190,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 // Run loads the models (waiting up to LoadTimeout for the initial load),
 // then consumes until ctx is cancelled (graceful shutdown, docs/stream.md).
 func (w *Worker) Run(ctx context.Context) error {
-	defer w.admin.Close()
+	defer w.prod.Close()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cerr := make(chan error, 1)
@@ -190,10 +205,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	} else {
 		w.log.Info().Int("models", n).Msg("models loaded")
 	}
-	err := w.proc.Run(ctx)
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	w.stopProc = pcancel
+	fdone := make(chan struct{})
+	go func() { defer close(fdone); w.flushLoop(pctx) }()
+	err := w.proc.Run(pctx)
+	pcancel()
+	<-fdone
+	w.waitFlushed()
 	cancel()
 	if cerr := <-cerr; err == nil {
 		err = cerr
+	}
+	if ferr := w.flushErr.Load(); ferr != nil && err == nil {
+		err = *ferr
 	}
 	return err
 }
@@ -232,6 +258,7 @@ type dstream struct {
 	// decided: windows before this time were decided early (see handle);
 	// a patch starting before it is late and skipped.
 	decided int64
+	ts      time.Time          // record timestamp of the last patch taken (the idle flush's outputs carry it)
 	links   lru.Links[dstream] // in the partition's LRU list
 }
 
@@ -250,12 +277,18 @@ type part struct {
 	out      []*kgo.Record
 	ts       time.Time
 	replay   bool // restoring: decisions update state, nothing is emitted
-	scores   []float64
-	pf       []float32
-	perBin   []float32
-	ev       wire.Event
-	bs       []wire.BandScore
-	sc       wire.Score
+	// mu guards the state against the idle flush (flushLoop); records
+	// of the partition are handled one at a time by the processor.
+	mu        sync.Mutex
+	restoring bool      // OnAssign is rebuilding it: no idle flush
+	liveSince time.Time // end of the last restore: idleness counts from here
+	dead      bool      // dropped; a flush holding it does nothing
+	scores    []float64
+	pf        []float32
+	perBin    []float32
+	ev        wire.Event
+	bs        []wire.BandScore
+	sc        wire.Score
 }
 
 func (w *Worker) partition(p int32) *part {
@@ -273,9 +306,12 @@ func (w *Worker) dropPartition(p int32) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if ps := w.parts[p]; ps != nil {
+		ps.mu.Lock()
 		for ps.lru.Oldest() != nil {
 			ps.drop(ps.lru.Oldest(), "")
 		}
+		ps.dead = true
+		ps.mu.Unlock()
 		delete(w.parts, p)
 	}
 }
@@ -286,14 +322,24 @@ func (w *Worker) OnAssign(ctx context.Context, assigned map[string][]int32) {
 	parts := assigned[w.cfg.Stream.Topics.Patches]
 	for _, p := range parts {
 		w.dropPartition(p)
-		w.partition(p)
+		ps := w.partition(p)
+		ps.mu.Lock()
+		ps.restoring = true
+		ps.mu.Unlock()
 	}
 	if w.cfg.RestoreRecords > 0 && len(parts) > 0 {
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
 		if err := w.restore(rctx, parts); err != nil {
 			w.log.Warn().Err(err).Ints32("partitions", parts).Msg("window state not restored; open windows start afresh")
 		}
+		cancel()
+	}
+	now := time.Now()
+	for _, p := range parts {
+		ps := w.partition(p)
+		ps.mu.Lock()
+		ps.restoring, ps.liveSince = false, now
+		ps.mu.Unlock()
 	}
 }
 
@@ -312,12 +358,17 @@ func (w *Worker) OnRevoke(_ context.Context, revoked map[string][]int32, _ bool)
 func (w *Worker) restore(ctx context.Context, parts []int32) error {
 	n, err := stream.ReadBack(ctx, w.cfg.Stream, w.cfg.Stream.Topics.Patches, parts, w.cfg.RestoreRecords, func(r *kgo.Record) {
 		ps := w.partition(r.Partition)
-		ps.out, ps.replay = ps.out[:0], true
+		ps.mu.Lock()
+		ps.out, ps.ts, ps.replay = ps.out[:0], r.Timestamp, true
 		_ = ps.handle(r.Value) // errors were dead-lettered by the previous owner
 		ps.replay = false
+		ps.mu.Unlock()
 	})
 	for _, p := range parts {
-		w.partition(p).out = nil
+		ps := w.partition(p)
+		ps.mu.Lock()
+		ps.out = nil
+		ps.mu.Unlock()
 	}
 	w.m.Restored.Add(float64(n))
 	if err != nil {
@@ -331,6 +382,8 @@ func (w *Worker) restore(ctx context.Context, parts []int32) error {
 // windows the patch closes.
 func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([]*kgo.Record, error) {
 	ps := w.partition(in.Partition)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	ps.out, ps.ts = out, in.Timestamp
 	err := ps.handle(in.Value)
 	return ps.out, err
@@ -402,6 +455,7 @@ func (ps *part) handle(value []byte) error {
 		return nil
 	}
 	s.hw[p.Tag.Band] = p.Tag.StartNs
+	s.ts = ps.ts
 	copy(s.x[s.n*b.dim:(s.n+1)*b.dim], p.Values)
 	s.times[s.n], s.bands[s.n] = p.Tag.StartNs, p.Tag.Band
 	s.n++
@@ -635,5 +689,110 @@ func (ps *part) sweep(now time.Time) {
 	ps.lastScan = now
 	for ps.lru.Oldest() != nil && now.Sub(ps.lru.Oldest().links.LastSeen) > w.cfg.IdleTimeout {
 		ps.drop(ps.lru.Oldest(), "idle")
+	}
+}
+
+// flushLoop runs the idle flush every FlushAfter/4 (at least every 10 ms)
+// until ctx ends.
+func (w *Worker) flushLoop(ctx context.Context) {
+	if w.cfg.FlushAfter <= 0 {
+		return
+	}
+	t := time.NewTicker(max(w.cfg.FlushAfter/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			w.flushIdle(ctx, now)
+		}
+	}
+}
+
+// flushIdle decides, in every partition, the open windows of the streams
+// without a patch for FlushAfter, and produces their outputs. A partition
+// whose record is being handled is skipped this round (TryLock): it is not
+// idle, and the flush never makes the handler wait for more than one
+// partition's decisions.
+func (w *Worker) flushIdle(ctx context.Context, now time.Time) {
+	w.mu.Lock()
+	parts := make([]*part, 0, len(w.parts))
+	for _, ps := range w.parts {
+		parts = append(parts, ps)
+	}
+	w.mu.Unlock()
+	for _, ps := range parts {
+		if !ps.mu.TryLock() {
+			continue
+		}
+		var out []*kgo.Record
+		if !ps.dead && !ps.restoring {
+			out = ps.flushIdle(now)
+		}
+		ps.mu.Unlock()
+		w.produceFlushed(ctx, out)
+	}
+}
+
+// flushIdle decides the open windows of this partition's idle streams and
+// returns their outputs. ps.mu is held.
+func (ps *part) flushIdle(now time.Time) []*kgo.Record {
+	w := ps.w
+	idle := now.Add(-w.cfg.FlushAfter)
+	if ps.liveSince.After(idle) {
+		return nil
+	}
+	ps.out = nil
+	for _, s := range ps.streams {
+		if !s.open || !s.links.LastSeen.Before(idle) {
+			continue
+		}
+		ps.ts = s.ts
+		ps.flush(s)
+		end := s.decided
+		for _, win := range s.agg.Flush() {
+			ps.decide(s, win)
+			w.m.Flushed.Inc()
+			end = max(end, win.EndNs)
+		}
+		// A patch starting before the end of the windows just decided is
+		// late: it is skipped (duplicate) like an early decision's
+		// straggler.
+		s.open, s.decided = false, end
+		w.log.Debug().Str("machine", s.key.machine).Str("sensor", s.key.sensor).Int64("decided_until_ns", end).Msg("idle stream's windows flushed")
+	}
+	out := ps.out
+	ps.out = nil
+	return out
+}
+
+// produceFlushed produces the idle flush's outputs. A refused output stops
+// the worker (Run returns the error), as a refused output of a record does:
+// the window's patches are committed, so only a restart, whose restore
+// rebuilds the window and flushes it again, can give its decision.
+func (w *Worker) produceFlushed(ctx context.Context, out []*kgo.Record) {
+	for _, r := range out {
+		w.prod.Produce(context.WithoutCancel(ctx), r, func(r *kgo.Record, err error) {
+			// After shutdown began (ctx done), an unacknowledged output is
+			// left to the next owner, as a record's would be.
+			if err != nil && ctx.Err() == nil {
+				err = fmt.Errorf("%w: idle flush output to %s: %w", stream.ErrProduce, r.Topic, err)
+				if w.flushErr.CompareAndSwap(nil, &err) {
+					w.log.Error().Err(err).Msg("stopping")
+					w.stopProc()
+				}
+			}
+		})
+	}
+}
+
+// waitFlushed waits, at most ShutdownTimeout, for the idle flush's outputs
+// to be acknowledged.
+func (w *Worker) waitFlushed() {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Stream.ShutdownTimeout)
+	defer cancel()
+	if err := w.prod.Flush(ctx); err != nil {
+		w.log.Warn().Err(err).Msg("idle flush outputs not all acknowledged before the shutdown deadline; the next owner decides those windows again")
 	}
 }

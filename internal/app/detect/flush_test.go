@@ -1,0 +1,112 @@
+package detect
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mhmstream/mhm/pkg/threshold"
+	"github.com/mhmstream/mhm/pkg/wire"
+)
+
+// TestIdleFlush: a machine stops sending half-way through its third window.
+// Within flush-after (plus the check period) that window is decided on the
+// patches it holds, exactly as a patch after its end would have decided it:
+// its score record with the mean of those patches and, since every window
+// is above the threshold and the third raises the alarm (3 of 3), its event
+// with the deterministic event_id. A straggler inside the flushed window is
+// skipped and counted; a patch of a later window opens it afresh and it is
+// flushed in turn (one patch, alarm still raised: an event with
+// consecutive 4).
+func TestIdleFlush(t *testing.T) {
+	h := newHarness(t, 1)
+	dir := t.TempDir()
+	mu, _ := learn(t)
+	a := artifactFor(t, "m", mu, -1000, time.Unix(1, 0), win1s, threshold.PersistenceConfig{K: 3, N: 3}) // always above
+	writeArtifact(t, dir, a)
+	recs, ps := patchRecords(t, "m", signalOf(3, 2.5, fault{}), t0)
+	// The reference: the whole stream pushed, then flushed.
+	agg := threshold.NewWindowAggregator(win1s)
+	sc := newMeanScorer(mu)
+	one := make([]float64, 1)
+	ref := map[int64]threshold.Window{}
+	for _, p := range ps {
+		sc.Score(one, nil, p.Values, []int{p.Tag.Band}, 1)
+		for _, w := range agg.Push(p.Tag.StartNs, one[0], nil) {
+			ref[w.StartNs] = w
+		}
+	}
+	for _, w := range agg.Flush() {
+		ref[w.StartNs] = w
+	}
+	if len(ref) != 3 || ref[t0+2e9].Patches == 0 {
+		t.Fatalf("reference windows %v", ref)
+	}
+
+	const flushAfter = 300 * time.Millisecond
+	r := h.run(Config{ModelsDir: dir, FlushAfter: flushAfter})
+	rd := h.reader("mhm.scores", "mhm.anomalies")
+	h.produce("mhm.patches", "m", recs...)
+	produced := time.Now()
+	got := rd.until("the last window's score and event", func(rs []*kgo.Record) bool {
+		return len(decodeScores(t, rs, "mhm.scores")) >= 3 && len(decodeEvents(t, rs, "mhm.anomalies")) >= 1
+	})
+	took := time.Since(produced)
+	scores := decodeScores(t, got, "mhm.scores")
+	evs := decodeEvents(t, got, "mhm.anomalies")
+	if len(scores) != 3 || len(evs) != 1 {
+		t.Fatalf("%d scores, %d events; want 3 and 1", len(scores), len(evs))
+	}
+	for _, s := range scores {
+		w := ref[s.WindowStartNs]
+		if s.Patches != w.Patches || math.Abs(s.Score-w.Score) > 1e-9*math.Abs(w.Score) || s.WindowEndNs != w.EndNs {
+			t.Fatalf("score %+v, reference window %+v", s, w)
+		}
+	}
+	last := scores[2]
+	ev := evs[0]
+	wantID := wire.EventID("m", "s", t0+2e9, a.Meta.Version)
+	if last.WindowStartNs != t0+2e9 || !last.Anomalous || last.EventID != wantID || ev.EventID != wantID ||
+		ev.WindowStartNs != t0+2e9 || ev.Consecutive != 3 || ev.Patches != ref[t0+2e9].Patches {
+		t.Fatalf("last window: score %+v, event %+v, want event_id %s", last, ev, wantID)
+	}
+	// Within flush-after, one check period (flush-after/4) and slack for a
+	// shared machine.
+	if took > flushAfter+flushAfter/4+2*time.Second {
+		t.Fatalf("last window decided %v after the last patch was produced, flush-after is %v", took, flushAfter)
+	}
+	if v := testutil.ToFloat64(r.w.m.Flushed); v != 1 {
+		t.Fatalf("%v windows flushed, want 1", v)
+	}
+
+	// A straggler: the next position of the last band, still inside the
+	// flushed window.
+	lastP := ps[len(ps)-1]
+	step := lastP.Tag.StartNs - ps[len(ps)-9].Tag.StartNs
+	straggler := lastP
+	straggler.Tag.StartNs += step
+	if straggler.Tag.StartNs >= t0+3e9 {
+		t.Fatal("the straggler is not inside the flushed window")
+	}
+	// A patch of the next window.
+	next := lastP
+	next.Tag.StartNs = t0 + 3e9 + 1e8
+	h.produce("mhm.patches", "m", wire.AppendPatch(nil, &straggler), wire.AppendPatch(nil, &next))
+	got = rd.until("the next window, flushed", func(rs []*kgo.Record) bool {
+		return len(decodeScores(t, rs, "mhm.scores")) >= 4 && len(decodeEvents(t, rs, "mhm.anomalies")) >= 2
+	})
+	scores = decodeScores(t, got, "mhm.scores")
+	evs = decodeEvents(t, got, "mhm.anomalies")
+	if len(scores) != 4 || scores[3].WindowStartNs != t0+3e9 || scores[3].Patches != 1 || evs[1].Consecutive != 4 {
+		t.Fatalf("after the straggler: scores %+v, events %+v", scores, evs)
+	}
+	if v := testutil.ToFloat64(r.w.m.Skipped.WithLabelValues("duplicate")); v != 1 {
+		t.Fatalf("%v patches skipped, want the straggler", v)
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
