@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
 	"github.com/mhmstream/mhm/pkg/wire"
 )
@@ -108,5 +110,64 @@ func TestIdleFlush(t *testing.T) {
 	}
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFlushGuard drives a partition's idle flush directly (no broker): a
+// stream silent for flush-after of wall time is flushed only when the
+// partition is caught up (no record beyond the last handled) or when a
+// record handled since was produced flush-after or more after the stream's
+// last one; a worker that merely stalled with the stream's patches still
+// waiting flushes nothing.
+func TestFlushGuard(t *testing.T) {
+	sc := stream.DefaultConfig()
+	sc.Brokers, sc.Group = []string{"127.0.0.1:1"}, "guard" // never dialled
+	w, err := New(Config{Stream: sc, ModelsDir: t.TempDir(), Open: openMean, Detector: "test", FlushAfter: time.Second}, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu, _ := learn(t)
+	if err := w.cat.AddArtifact("test", artifactFor(t, "m", mu, 1000, time.Unix(1, 0), win1s, threshold.PersistenceConfig{}), "test"); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := patchRecords(t, "m", signalOf(5, 0.5, fault{}), t0) // half of window 0
+	produced := time.Unix(1_800_000_000, 0)
+	for i, v := range recs {
+		if _, err := w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Offset: int64(i), Value: v, Timestamp: produced}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := w.partition(0)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	now := time.Now()
+	for _, c := range []struct {
+		what     string
+		at       time.Duration
+		caughtUp bool
+	}{
+		{"not silent for flush-after yet, caught up", 500 * time.Millisecond, true},
+		{"silent, records waiting, none produced later", 3 * time.Second, false},
+	} {
+		if out := ps.flushIdle(now.Add(c.at), c.caughtUp); len(out) != 0 {
+			t.Fatalf("%s: flushed (%d outputs)", c.what, len(out))
+		}
+	}
+	// Another machine's record produced 1.5 s after the stream's last one
+	// (here one that does not even decode: the partition's clock moves all
+	// the same).
+	ps.mu.Unlock()
+	_, _ = w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Offset: int64(len(recs)), Value: []byte("x"), Timestamp: produced.Add(1500 * time.Millisecond)}, nil)
+	ps.mu.Lock()
+	out := ps.flushIdle(now.Add(3*time.Second), false)
+	if len(out) != 1 || out[0].Topic != sc.Topics.Scores || !out[0].Timestamp.Equal(produced) {
+		t.Fatalf("the input moved 1.5 s past the silent stream: %d outputs, want its window's score record stamped with its last patch's time", len(out))
+	}
+	var s wire.Score
+	if err := wire.DecodeScore(&s, out[0].Value); err != nil || s.WindowStartNs != t0 || s.Patches != len(recs) {
+		t.Fatalf("flushed score %+v (%v), want window 0 with %d patches", s, err, len(recs))
+	}
+	if out := ps.flushIdle(now.Add(4*time.Second), true); len(out) != 0 {
+		t.Fatalf("flushed twice: %d outputs", len(out))
 	}
 }

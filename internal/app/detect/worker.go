@@ -3,7 +3,6 @@ package detect
 import (
 	"context"
 	"fmt"
-	"github.com/mhmstream/mhm/internal/lru"
 	"math"
 	"os"
 	"sync"
@@ -12,9 +11,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mhmstream/mhm/internal/app/detect/catalog"
+	"github.com/mhmstream/mhm/internal/lru"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
@@ -279,16 +280,19 @@ type part struct {
 	replay   bool // restoring: decisions update state, nothing is emitted
 	// mu guards the state against the idle flush (flushLoop); records
 	// of the partition are handled one at a time by the processor.
-	mu        sync.Mutex
-	restoring bool      // OnAssign is rebuilding it: no idle flush
-	liveSince time.Time // end of the last restore: idleness counts from here
-	dead      bool      // dropped; a flush holding it does nothing
-	scores    []float64
-	pf        []float32
-	perBin    []float32
-	ev        wire.Event
-	bs        []wire.BandScore
-	sc        wire.Score
+	mu         sync.Mutex
+	restoring  bool      // OnAssign is rebuilding it: no idle flush
+	liveSince  time.Time // end of the last restore: idleness counts from here
+	dead       bool      // dropped; a flush holding it does nothing
+	id         int32     // partition number
+	lastOffset int64     // offset of the last record handled (or restored); -1 none
+	maxTs      time.Time // latest record timestamp handled (or restored)
+	scores     []float64
+	pf         []float32
+	perBin     []float32
+	ev         wire.Event
+	bs         []wire.BandScore
+	sc         wire.Score
 }
 
 func (w *Worker) partition(p int32) *part {
@@ -296,7 +300,7 @@ func (w *Worker) partition(p int32) *part {
 	defer w.mu.Unlock()
 	ps := w.parts[p]
 	if ps == nil {
-		ps = &part{w: w, streams: map[streamKey]*dstream{}, scorers: map[string]Scorer{}}
+		ps = &part{w: w, id: p, lastOffset: -1, streams: map[streamKey]*dstream{}, scorers: map[string]Scorer{}}
 		w.parts[p] = ps
 	}
 	return ps
@@ -359,7 +363,8 @@ func (w *Worker) restore(ctx context.Context, parts []int32) error {
 	n, err := stream.ReadBack(ctx, w.cfg.Stream, w.cfg.Stream.Topics.Patches, parts, w.cfg.RestoreRecords, func(r *kgo.Record) {
 		ps := w.partition(r.Partition)
 		ps.mu.Lock()
-		ps.out, ps.ts, ps.replay = ps.out[:0], r.Timestamp, true
+		ps.out, ps.replay = ps.out[:0], true
+		ps.took(r)
 		_ = ps.handle(r.Value) // errors were dead-lettered by the previous owner
 		ps.replay = false
 		ps.mu.Unlock()
@@ -384,9 +389,18 @@ func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([
 	ps := w.partition(in.Partition)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	ps.out, ps.ts = out, in.Timestamp
+	ps.out = out
+	ps.took(in)
 	err := ps.handle(in.Value)
 	return ps.out, err
+}
+
+// took notes that record r of the partition is being handled.
+func (ps *part) took(r *kgo.Record) {
+	ps.ts, ps.lastOffset = r.Timestamp, r.Offset
+	if r.Timestamp.After(ps.maxTs) {
+		ps.maxTs = r.Timestamp
+	}
 }
 
 func reject(ps *part, reason string, err error) error {
@@ -710,11 +724,9 @@ func (w *Worker) flushLoop(ctx context.Context) {
 	}
 }
 
-// flushIdle decides, in every partition, the open windows of the streams
-// without a patch for FlushAfter, and produces their outputs. A partition
-// whose record is being handled is skipped this round (TryLock): it is not
-// idle, and the flush never makes the handler wait for more than one
-// partition's decisions.
+// flushIdle decides, in every partition, the open windows of the idle
+// streams (see part.flushIdle) and produces their outputs. It waits for the
+// record being handled, if any, and holds a partition only while deciding.
 func (w *Worker) flushIdle(ctx context.Context, now time.Time) {
 	w.mu.Lock()
 	parts := make([]*part, 0, len(w.parts))
@@ -722,30 +734,87 @@ func (w *Worker) flushIdle(ctx context.Context, now time.Time) {
 		parts = append(parts, ps)
 	}
 	w.mu.Unlock()
+	var ends map[int32]int64 // the input's end offsets, asked at most once a round
 	for _, ps := range parts {
-		if !ps.mu.TryLock() {
+		ps.mu.Lock()
+		need := !ps.dead && !ps.restoring && ps.idle(now)
+		ps.mu.Unlock()
+		if !need {
 			continue
 		}
+		if ends == nil {
+			ends = w.endOffsets(ctx)
+		}
+		ps.mu.Lock()
 		var out []*kgo.Record
 		if !ps.dead && !ps.restoring {
-			out = ps.flushIdle(now)
+			end, ok := ends[ps.id]
+			out = ps.flushIdle(now, ok && end <= ps.lastOffset+1)
 		}
 		ps.mu.Unlock()
 		w.produceFlushed(ctx, out)
 	}
 }
 
-// flushIdle decides the open windows of this partition's idle streams and
-// returns their outputs. ps.mu is held.
-func (ps *part) flushIdle(now time.Time) []*kgo.Record {
-	w := ps.w
-	idle := now.Add(-w.cfg.FlushAfter)
-	if ps.liveSince.After(idle) {
-		return nil
+// endOffsets returns the input topic's end offsets by partition (none when
+// the broker does not answer within 2 s: nothing is then caught up).
+func (w *Worker) endOffsets(ctx context.Context) map[int32]int64 {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out := map[int32]int64{}
+	lo, err := kadm.NewClient(w.prod).ListEndOffsets(ctx, w.cfg.Stream.Topics.Patches)
+	if err != nil {
+		w.log.Debug().Err(err).Msg("idle flush: end offsets unknown; flushing only streams the input has moved past")
+		return out
 	}
+	lo.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			out[o.Partition] = o.Offset
+		}
+	})
+	return out
+}
+
+// idle reports whether some stream of the partition has an open window and
+// no patch for FlushAfter of wall time (counted from the partition's
+// assignment at the earliest). ps.mu is held.
+func (ps *part) idle(now time.Time) bool {
+	for _, s := range ps.streams {
+		if ps.silent(s, now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ps *part) silent(s *dstream, now time.Time) bool {
+	fa := ps.w.cfg.FlushAfter
+	return s.open && now.Sub(s.links.LastSeen) >= fa && now.Sub(ps.liveSince) >= fa
+}
+
+// idleStream says whether s is to be flushed. A wall-clock silence alone
+// does not prove that the machine stopped: the worker may have stalled
+// (a slow broker, backpressure) with the machine's next patches waiting in
+// the partition. So either the partition holds no record beyond the last
+// one handled (caughtUp), or a record handled since was produced (its
+// timestamp: the raw frame's ingest time) FlushAfter or more after the
+// stream's last one, which shows the machine was silent at the source
+// while others were not.
+func (ps *part) idleStream(s *dstream, now time.Time, caughtUp bool) bool {
+	return ps.silent(s, now) && (caughtUp || ps.maxTs.Sub(s.ts) >= ps.w.cfg.FlushAfter)
+}
+
+// flushIdle decides the open windows of this partition's idle streams with
+// the patches they hold, as a later patch would have decided them, and
+// returns their outputs (stamped with the stream's last record timestamp).
+// A patch starting before the end of the windows decided is then late: it
+// is skipped and counted (duplicate), like an early decision's straggler.
+// ps.mu is held.
+func (ps *part) flushIdle(now time.Time, caughtUp bool) []*kgo.Record {
+	w := ps.w
 	ps.out = nil
 	for _, s := range ps.streams {
-		if !s.open || !s.links.LastSeen.Before(idle) {
+		if !ps.idleStream(s, now, caughtUp) {
 			continue
 		}
 		ps.ts = s.ts
@@ -756,9 +825,6 @@ func (ps *part) flushIdle(now time.Time) []*kgo.Record {
 			w.m.Flushed.Inc()
 			end = max(end, win.EndNs)
 		}
-		// A patch starting before the end of the windows just decided is
-		// late: it is skipped (duplicate) like an early decision's
-		// straggler.
 		s.open, s.decided = false, end
 		w.log.Debug().Str("machine", s.key.machine).Str("sensor", s.key.sensor).Int64("decided_until_ns", end).Msg("idle stream's windows flushed")
 	}
