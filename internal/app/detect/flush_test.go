@@ -171,3 +171,71 @@ func TestFlushGuard(t *testing.T) {
 		t.Fatalf("flushed twice: %d outputs", len(out))
 	}
 }
+
+// TestFlushThenSwitch: a new model version arrives after the idle flush
+// decided a stream's window under the old one. A late patch of that window
+// neither re-opens it nor triggers the switch (skipped, counted); the next
+// window's first patch switches, and that window is decided by the new
+// version.
+func TestFlushThenSwitch(t *testing.T) {
+	sc := stream.DefaultConfig()
+	sc.Brokers, sc.Group = []string{"127.0.0.1:1"}, "switch" // never dialled
+	w, err := New(Config{Stream: sc, ModelsDir: t.TempDir(), Open: openMean, Detector: "test", FlushAfter: time.Second}, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu, _ := learn(t)
+	v1 := artifactFor(t, "m", mu, 1000, time.Unix(1, 0), win1s, threshold.PersistenceConfig{})
+	v2 := artifactFor(t, "m", mu, 2000, time.Unix(2, 0), win1s, threshold.PersistenceConfig{})
+	if err := w.cat.AddArtifact("v1", v1, "test"); err != nil {
+		t.Fatal(err)
+	}
+	recs, ps := patchRecords(t, "m", signalOf(6, 0.5, fault{}), t0)
+	handle := func(i int, v []byte) []*kgo.Record {
+		t.Helper()
+		out, err := w.Handle(t.Context(), &kgo.Record{Topic: sc.Topics.Patches, Offset: int64(i), Value: v}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for i, v := range recs {
+		handle(i, v)
+	}
+	part := w.partition(0)
+	flushed := func() []wire.Score {
+		t.Helper()
+		part.mu.Lock()
+		defer part.mu.Unlock()
+		out := part.flushIdle(time.Now().Add(2*time.Second), true)
+		scores := decodeScores(t, out, sc.Topics.Scores)
+		if len(scores) != len(out) {
+			t.Fatalf("%d outputs, %d score records", len(out), len(scores))
+		}
+		return scores
+	}
+	if s := flushed(); len(s) != 1 || s[0].WindowStartNs != t0 || s[0].ModelVersion != v1.Meta.Version {
+		t.Fatalf("first flush: %+v", s)
+	}
+	if err := w.cat.AddArtifact("v2", v2, "test"); err != nil {
+		t.Fatal(err)
+	}
+	last := ps[len(ps)-1]
+	late := last
+	late.Tag.StartNs += last.Tag.StartNs - ps[len(ps)-9].Tag.StartNs // next position, still in window 0
+	if out := handle(len(recs), wire.AppendPatch(nil, &late)); len(out) != 0 {
+		t.Fatalf("late patch: %d outputs", len(out))
+	}
+	if sk, sw := testutil.ToFloat64(w.m.Skipped.WithLabelValues("duplicate")), testutil.ToFloat64(w.m.Switches); sk != 1 || sw != 0 {
+		t.Fatalf("late patch: %v skipped, %v switches; want 1 and 0", sk, sw)
+	}
+	next := last
+	next.Tag.StartNs = t0 + 1e9 + 1e8
+	handle(len(recs)+1, wire.AppendPatch(nil, &next))
+	if sw := testutil.ToFloat64(w.m.Switches); sw != 1 {
+		t.Fatalf("%v switches after the next window's patch, want 1", sw)
+	}
+	if s := flushed(); len(s) != 1 || s[0].WindowStartNs != t0+1e9 || s[0].ModelVersion != v2.Meta.Version || s[0].Patches != 1 {
+		t.Fatalf("second flush: %+v, want window 1 by %s with 1 patch", s, v2.Meta.Version)
+	}
+}

@@ -447,7 +447,10 @@ func (ps *part) handle(value []byte) error {
 		s.gen = gen
 	}
 	ps.lru.Touch(s, now)
-	if s.pending != nil && (p.Tag.StartNs >= s.switchAt ||
+	// A late patch (inside a window decided early or by the idle flush)
+	// does not trigger a pending switch: it is skipped below, and the new
+	// model must not open a second decision of that window.
+	if s.pending != nil && p.Tag.StartNs >= s.decided && (p.Tag.StartNs >= s.switchAt ||
 		p.FeatureHash == s.pending.meta.FeatureHash && p.FeatureHash != s.b.meta.FeatureHash) {
 		ps.switchModel(s)
 	}
@@ -553,8 +556,9 @@ func (ps *part) switchModel(s *dstream) {
 	for _, win := range s.agg.Flush() {
 		ps.decide(s, win)
 	}
-	old := s.b.meta.Version
+	old, decided := s.b.meta.Version, s.decided
 	ps.setModel(s, s.pending)
+	s.decided = decided // windows decided early or flushed stay decided
 	if !ps.replay {
 		ps.w.m.Switches.Inc()
 		ps.w.log.Info().Str("machine", s.key.machine).Str("sensor", s.key.sensor).Str("from", old).Str("to", s.b.meta.Version).Msg("model switched")
