@@ -34,8 +34,9 @@ configuration end the stream's run (its last patches are flushed) and start a
 new one at the frame, as if a new recording began.
 
 Rebalances: a newly assigned partition re-reads up to -restore-records records
-before the group's committed offset, emitting nothing, so that its streams
-continue exactly where the previous owner left them. See docs/pipeline.md.`
+before the group's committed offset, emitting nothing, so that a stream whose
+current run began within them continues exactly where the previous owner left
+it. See docs/pipeline.md.`
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	sc := stream.DefaultConfig()

@@ -61,10 +61,11 @@ type Config struct {
 	TimeTolerance time.Duration
 	// RestoreRecords is how many records before the group's committed
 	// offset a newly assigned partition re-reads (emitting nothing) to
-	// rebuild its streams' STFT and patch state, so that its first
-	// patches continue the previous owner's exactly (default 2000;
-	// negative: off, streams start afresh at their first frame). See
-	// docs/pipeline.md, "Rebalances".
+	// rebuild its streams' STFT and patch state: a stream whose current
+	// run began within them continues exactly as with the previous owner;
+	// an older one starts its run at the first record re-read (default
+	// 2000; negative: off, streams start afresh at their first frame).
+	// See docs/pipeline.md, spectro's "Crashes and rebalances".
 	RestoreRecords int
 	// KgoOpts are extra kgo options (tests, tuning).
 	KgoOpts []kgo.Opt
