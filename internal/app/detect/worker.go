@@ -124,6 +124,11 @@ type Worker struct {
 
 	flushErr atomic.Pointer[error] // first idle-flush output the broker refused
 	stopProc context.CancelFunc    // stops the processor after such a refusal
+	// prodCtx is the idle flush's produce context: it outlives the
+	// processor's (outputs buffered at shutdown still go out) and ends
+	// ShutdownTimeout after it, so a Produce blocked on a full buffer
+	// cannot hold the shutdown forever.
+	prodCtx context.Context
 }
 
 // New validates cfg and returns the worker; reg gets the stream, detect and
@@ -208,13 +213,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
-	w.stopProc = pcancel
+	prodCtx, prodCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer prodCancel()
+	w.stopProc, w.prodCtx = pcancel, prodCtx
 	fdone := make(chan struct{})
 	go func() { defer close(fdone); w.flushLoop(pctx) }()
 	err := w.proc.Run(pctx)
 	pcancel()
+	deadline := time.AfterFunc(w.cfg.Stream.ShutdownTimeout, prodCancel)
 	<-fdone
 	w.waitFlushed()
+	deadline.Stop()
+	prodCancel()
 	cancel()
 	if cerr := <-cerr; err == nil {
 		err = cerr
@@ -843,7 +853,7 @@ func (ps *part) flushIdle(now time.Time, caughtUp bool) []*kgo.Record {
 // rebuilds the window and flushes it again, can give its decision.
 func (w *Worker) produceFlushed(ctx context.Context, out []*kgo.Record) {
 	for _, r := range out {
-		w.prod.Produce(context.WithoutCancel(ctx), r, func(r *kgo.Record, err error) {
+		w.prod.Produce(w.prodCtx, r, func(r *kgo.Record, err error) {
 			// After shutdown began (ctx done), an unacknowledged output is
 			// left to the next owner, as a record's would be.
 			if err != nil && ctx.Err() == nil {
