@@ -239,3 +239,40 @@ func TestFlushThenSwitch(t *testing.T) {
 		t.Fatalf("second flush: %+v, want window 1 by %s with 1 patch", s, v2.Meta.Version)
 	}
 }
+
+// TestFlushAfterHandOver: a worker takes every patch of a machine that
+// stops mid-window and commits them, but dies before its idle flush (here:
+// it would flush only after an hour). The next owner rebuilds the open
+// window from the records before the committed offset and its idle flush
+// decides it on all its patches: the decision is not lost with the worker.
+func TestFlushAfterHandOver(t *testing.T) {
+	h := newHarness(t, 1)
+	dir := t.TempDir()
+	mu, _ := learn(t)
+	writeArtifact(t, dir, artifactFor(t, "m", mu, 1000, time.Unix(1, 0), win1s, threshold.PersistenceConfig{}))
+	recs, ps := patchRecords(t, "m", signalOf(8, 2.5, fault{}), t0)
+	inLast := 0
+	for _, p := range ps {
+		if p.Tag.StartNs >= t0+2e9 {
+			inLast++
+		}
+	}
+	killed := h.cfg
+	killed.ShutdownTimeout = time.Nanosecond // no drain, no final commit
+	a := h.run(Config{Stream: killed, ModelsDir: dir, FlushAfter: time.Hour})
+	rd := h.reader("mhm.scores")
+	h.produce("mhm.patches", "m", recs...)
+	rd.until("windows 0 and 1", func(rs []*kgo.Record) bool { return len(rs) >= 2 })
+	time.Sleep(200 * time.Millisecond) // let periodic commits catch up
+	if err := a.stop(); err != nil {
+		t.Fatal(err)
+	}
+	b := h.run(Config{ModelsDir: dir, FlushAfter: 300 * time.Millisecond})
+	got := decodeScores(t, rd.until("window 2", func(rs []*kgo.Record) bool { return len(rs) >= 3 }), "mhm.scores")
+	if len(got) != 3 || got[2].WindowStartNs != t0+2e9 || got[2].Patches != inLast {
+		t.Fatalf("scores %+v, want window 2 with its %d patches last", got, inLast)
+	}
+	if gauge(b.reg, "mhm_detect_restored_records_total", "") != float64(len(recs)) {
+		t.Fatalf("restored %v records, want %d", gauge(b.reg, "mhm_detect_restored_records_total", ""), len(recs))
+	}
+}
