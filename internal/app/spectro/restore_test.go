@@ -138,3 +138,42 @@ func TestRestoreHandOver(t *testing.T) {
 		t.Fatal("the survivor restored nothing")
 	}
 }
+
+// TestRestoreShortCap: when the records re-read do not reach back to the
+// start of a stream's run, the new owner starts the run at the first frame
+// re-read (the documented fallback): its patches are exactly those of a
+// recording beginning at that frame, minus the ones the re-read frames
+// complete, so the hand-over itself is covered (no patch lost around it)
+// but on a grid shifted against the old owner's.
+func TestRestoreShortCap(t *testing.T) {
+	h := newHarness(t, 1)
+	cfg := feature.Vibration(rate).WithDefaults()
+	hash := cfg.Hash()
+	const t0 = int64(1_700_000_000_000_000_000)
+	const fs, nframes, cut, reread = 800, 20, 10, 3
+	x := signalOf(40, fs*nframes)
+	fr := frames("m", "s", x, fs, t0, 0)
+
+	_, _, stopA := h.run(Config{})
+	h.produce("m", fr[:cut]...)
+	nA := len(offline(t, cfg, x[:cut*fs], "m", "s", t0, false))
+	h.read("mhm.patches", nA)
+	stopA() // graceful: everything committed
+
+	_, regB, stopB := h.run(Config{RestoreRecords: reread})
+	defer stopB()
+	h.produce("m", fr[cut:]...)
+	a := cut - reread // the first frame re-read
+	ta := t0 + patch.SamplesToNs(int64(a*fs), rate)
+	run := offline(t, cfg, x[a*fs:], "m", "s", ta, false)
+	before := len(offline(t, cfg, x[a*fs:cut*fs], "m", "s", ta, false))
+	want := run[before:]
+	got := patches(t, h.read("mhm.patches", nA+len(want)))["m/s"]
+	samePatches(t, "after the hand-over", got[nA:], want, hash)
+	if handOver := t0 + patch.SamplesToNs(cut*fs, rate); want[0].Tag.StartNs >= handOver {
+		t.Fatalf("first patch after the hand-over starts %d ns after it: a gap", want[0].Tag.StartNs-handOver)
+	}
+	if v := value(regB, "mhm_spectro_restored_records_total"); v != reread {
+		t.Fatalf("restored %v records, want %d", v, reread)
+	}
+}
