@@ -22,6 +22,10 @@
 //	go stream.Serve(ctx, cfg.HTTPAddr, reg, log, p.Ready)
 //	err = p.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
 //
+// A handler whose state spans many records (a window, an STFT) rebuilds it
+// in OnAssign with ReadBack, which re-reads the records just before the
+// group's committed offset of the assigned partitions.
+//
 // Delivery semantics, the DLQ headers, the metrics and every setting are
 // described in docs/stream.md.
 package stream

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -85,4 +86,35 @@ func hdr(r *kgo.Record, k string) string {
 		}
 	}
 	return ""
+}
+
+// ExampleReadBack re-reads the last 3 records before the group's committed
+// offset, as a handler's OnAssign does to rebuild the state the previous
+// owner of the partition held.
+func ExampleReadBack() {
+	c, _ := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "mhm.patches"))
+	defer c.Close()
+	cfg := stream.DefaultConfig()
+	cfg.Brokers = c.ListenAddrs()
+	cfg.Group = "mhm-detect"
+
+	ctx := context.Background()
+	cl, _ := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	defer cl.Close()
+	for i := range 10 {
+		cl.ProduceSync(ctx, &kgo.Record{Topic: "mhm.patches", Value: fmt.Appendf(nil, "patch %d", i)})
+	}
+	var offs kadm.Offsets // the previous owner committed up to offset 8
+	offs.Add(kadm.Offset{Topic: "mhm.patches", Partition: 0, At: 8, LeaderEpoch: -1})
+	kadm.NewClient(cl).CommitAllOffsets(ctx, cfg.Group, offs)
+
+	n, err := stream.ReadBack(ctx, cfg, "mhm.patches", []int32{0}, 3, func(r *kgo.Record) {
+		fmt.Printf("offset %d: %s\n", r.Offset, r.Value)
+	})
+	fmt.Println(n, err)
+	// Output:
+	// offset 5: patch 5
+	// offset 6: patch 6
+	// offset 7: patch 7
+	// 3 <nil>
 }

@@ -15,5 +15,8 @@
 // stream's next window boundary. Per-partition window state is rebuilt on
 // assignment by re-reading the records before the committed offset, so a
 // window left open by a crashed or rebalanced worker is still decided on
-// all its patches. docs/pipeline.md has the semantics and the flags.
+// all its patches (stream.ReadBack). A stream that stops sending has its
+// open windows decided by the idle flush (Config.FlushAfter), which runs
+// beside the record handler under the partition's mutex and produces with
+// its own client. docs/pipeline.md has the semantics and the flags.
 package detect

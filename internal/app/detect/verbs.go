@@ -48,7 +48,11 @@ Models come from -models-dir (watched) and the compacted models topic; for a
 takes over at the stream's next window boundary. A patch of a machine without a
 model, or computed with another feature configuration than its model's, goes to
 the DLQ (reasons no_model, feature_mismatch). /readyz is ready once connected
-and models are loaded. See docs/pipeline.md.`
+and models are loaded.
+
+A window is decided when a patch at or after its end arrives; a stream that
+sends nothing for -flush-after has its open windows decided with the patches
+they hold (a later patch inside them is skipped). See docs/pipeline.md.`
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	sc := stream.DefaultConfig()
@@ -64,6 +68,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.DurationVar(&cfg.BatchSpan, "batch-span", 250*time.Millisecond, "score a stream's waiting patches once they span this much stream time (bounds the work left when windows close)")
 	fs.StringVar(&cfg.Detector, "detector", "", "instance name written in events (default: host name)")
 	fs.IntVar(&cfg.RestoreRecords, "restore-records", 20000, "records re-read before the committed offset of a newly assigned partition to rebuild open windows (-1: off)")
+	fs.DurationVar(&cfg.FlushAfter, "flush-after", 2*time.Second, "decide a stream's open windows once it sent no patch for this long (wall clock; must exceed the gateways' frame period; negative: off)")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", 10000, "most (machine, sensor) streams held")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 10*time.Minute, "drop a stream without patches for this long")
 	fs.BindAllEnv()

@@ -3,7 +3,6 @@ package detect
 import (
 	"context"
 	"fmt"
-	"github.com/mhmstream/mhm/internal/lru"
 	"math"
 	"os"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mhmstream/mhm/internal/app/detect/catalog"
+	"github.com/mhmstream/mhm/internal/lru"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
@@ -52,6 +52,13 @@ type Config struct {
 	// newly assigned partition re-reads to rebuild its open windows
 	// (default 20000; negative: off). See docs/pipeline.md.
 	RestoreRecords int
+	// FlushAfter decides the open windows of a stream that received no
+	// patch for this long (wall clock), with the patches they hold, as
+	// if its next patch had come: a machine that stops sending gets its
+	// last window (and a raised alarm's last event) out. Default 2 s;
+	// negative: off. It must exceed the longest normal silence of a live
+	// stream (the gateways' frame period); see docs/pipeline.md.
+	FlushAfter time.Duration
 	// MaxStreams bounds the (machine, sensor) streams held (default
 	// 10000); IdleTimeout drops a stream without patches for that long
 	// (default 10 min).
@@ -76,6 +83,7 @@ type Metrics struct {
 	Restored  prometheus.Counter     // mhm_detect_restored_records_total
 	Invalid   prometheus.Counter     // mhm_detect_windows_invalid_total: windows whose event or score could not be encoded
 	Evictions *prometheus.CounterVec // mhm_detect_streams_evicted_total{reason=lru|idle}
+	Flushed   prometheus.Counter     // mhm_detect_windows_flushed_total: windows decided by the idle flush (also in Windows)
 }
 
 // NewMetrics creates the metrics, registered on reg when not nil.
@@ -93,25 +101,34 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Restored:  prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_detect_restored_records_total", Help: "Records re-read to rebuild window state after a partition assignment."}),
 		Invalid:   prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_detect_windows_invalid_total", Help: "Windows whose event or score record was invalid (e.g. an infinite score) and not emitted."}),
 		Evictions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mhm_detect_streams_evicted_total", Help: "Streams dropped, by reason (lru, idle)."}, []string{"reason"}),
+		Flushed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_detect_windows_flushed_total", Help: "Windows decided by the idle flush (a stream without patches for flush-after); also counted in mhm_detect_windows_total."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Patches, m.Rejected, m.Skipped, m.Windows, m.Events, m.Switches, m.Streams, m.Alarms, m.Batch, m.Restored, m.Invalid, m.Evictions)
+		reg.MustRegister(m.Patches, m.Rejected, m.Skipped, m.Windows, m.Events, m.Switches, m.Streams, m.Alarms, m.Batch, m.Restored, m.Invalid, m.Evictions, m.Flushed)
 	}
 	return m
 }
 
 // Worker is the detect stream worker. Create it with New; Run once.
 type Worker struct {
-	cfg   Config
-	log   zerolog.Logger
-	m     *Metrics
-	proc  *stream.Processor
-	cat   *catalog.Catalog[*binding]
-	admin *kgo.Client
+	cfg  Config
+	log  zerolog.Logger
+	m    *Metrics
+	proc *stream.Processor
+	cat  *catalog.Catalog[*binding]
+	prod *kgo.Client // produces the idle flush's outputs
 
 	mu    sync.Mutex
 	parts map[int32]*part
 	count atomic.Int64
+
+	flushErr atomic.Pointer[error] // first idle-flush output the broker refused
+	stopProc context.CancelFunc    // stops the processor after such a refusal
+	// prodCtx is the idle flush's produce context: it outlives the
+	// processor's (outputs buffered at shutdown still go out) and ends
+	// ShutdownTimeout after it, so a Produce blocked on a full buffer
+	// cannot hold the shutdown forever.
+	prodCtx context.Context
 }
 
 // New validates cfg and returns the worker; reg gets the stream, detect and
@@ -139,6 +156,9 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	if cfg.RestoreRecords == 0 {
 		cfg.RestoreRecords = 20000
 	}
+	if cfg.FlushAfter == 0 {
+		cfg.FlushAfter = 2 * time.Second
+	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = 10000
 	}
@@ -158,7 +178,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	if err != nil {
 		return nil, err
 	}
-	if w.admin, err = kgo.NewClient(opts...); err != nil {
+	if w.prod, err = kgo.NewClient(opts...); err != nil {
 		return nil, err
 	}
 	p, err := stream.NewProcessor(stream.ProcessorConfig{
@@ -166,7 +186,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 		Logger: log, Metrics: stream.NewMetrics(reg), KgoOpts: cfg.KgoOpts,
 	})
 	if err != nil {
-		w.admin.Close()
+		w.prod.Close()
 		return nil, err
 	}
 	w.proc = p
@@ -176,7 +196,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 // Run loads the models (waiting up to LoadTimeout for the initial load),
 // then consumes until ctx is cancelled (graceful shutdown, docs/stream.md).
 func (w *Worker) Run(ctx context.Context) error {
-	defer w.admin.Close()
+	defer w.prod.Close()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cerr := make(chan error, 1)
@@ -191,10 +211,26 @@ func (w *Worker) Run(ctx context.Context) error {
 	} else {
 		w.log.Info().Int("models", n).Msg("models loaded")
 	}
-	err := w.proc.Run(ctx)
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	prodCtx, prodCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer prodCancel()
+	w.stopProc, w.prodCtx = pcancel, prodCtx
+	fdone := make(chan struct{})
+	go func() { defer close(fdone); w.flushLoop(pctx) }()
+	err := w.proc.Run(pctx)
+	pcancel()
+	deadline := time.AfterFunc(w.cfg.Stream.ShutdownTimeout, prodCancel)
+	<-fdone
+	w.waitFlushed()
+	deadline.Stop()
+	prodCancel()
 	cancel()
 	if cerr := <-cerr; err == nil {
 		err = cerr
+	}
+	if ferr := w.flushErr.Load(); ferr != nil && err == nil {
+		err = *ferr
 	}
 	return err
 }
@@ -233,6 +269,7 @@ type dstream struct {
 	// decided: windows before this time were decided early (see handle);
 	// a patch starting before it is late and skipped.
 	decided int64
+	ts      time.Time          // record timestamp of the last patch taken (the idle flush's outputs carry it)
 	links   lru.Links[dstream] // in the partition's LRU list
 }
 
@@ -251,12 +288,21 @@ type part struct {
 	out      []*kgo.Record
 	ts       time.Time
 	replay   bool // restoring: decisions update state, nothing is emitted
-	scores   []float64
-	pf       []float32
-	perBin   []float32
-	ev       wire.Event
-	bs       []wire.BandScore
-	sc       wire.Score
+	// mu guards the state against the idle flush (flushLoop); records
+	// of the partition are handled one at a time by the processor.
+	mu         sync.Mutex
+	restoring  bool      // OnAssign is rebuilding it: no idle flush
+	liveSince  time.Time // end of the last restore: idleness counts from here
+	dead       bool      // dropped; a flush holding it does nothing
+	id         int32     // partition number
+	lastOffset int64     // offset of the last record handled (or restored); -1 none
+	maxTs      time.Time // latest record timestamp handled (or restored)
+	scores     []float64
+	pf         []float32
+	perBin     []float32
+	ev         wire.Event
+	bs         []wire.BandScore
+	sc         wire.Score
 }
 
 func (w *Worker) partition(p int32) *part {
@@ -264,7 +310,7 @@ func (w *Worker) partition(p int32) *part {
 	defer w.mu.Unlock()
 	ps := w.parts[p]
 	if ps == nil {
-		ps = &part{w: w, streams: map[streamKey]*dstream{}, scorers: map[string]Scorer{}}
+		ps = &part{w: w, id: p, lastOffset: -1, streams: map[streamKey]*dstream{}, scorers: map[string]Scorer{}}
 		w.parts[p] = ps
 	}
 	return ps
@@ -274,9 +320,12 @@ func (w *Worker) dropPartition(p int32) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if ps := w.parts[p]; ps != nil {
+		ps.mu.Lock()
 		for ps.lru.Oldest() != nil {
 			ps.drop(ps.lru.Oldest(), "")
 		}
+		ps.dead = true
+		ps.mu.Unlock()
 		delete(w.parts, p)
 	}
 }
@@ -287,14 +336,24 @@ func (w *Worker) OnAssign(ctx context.Context, assigned map[string][]int32) {
 	parts := assigned[w.cfg.Stream.Topics.Patches]
 	for _, p := range parts {
 		w.dropPartition(p)
-		w.partition(p)
+		ps := w.partition(p)
+		ps.mu.Lock()
+		ps.restoring = true
+		ps.mu.Unlock()
 	}
 	if w.cfg.RestoreRecords > 0 && len(parts) > 0 {
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
 		if err := w.restore(rctx, parts); err != nil {
 			w.log.Warn().Err(err).Ints32("partitions", parts).Msg("window state not restored; open windows start afresh")
 		}
+		cancel()
+	}
+	now := time.Now()
+	for _, p := range parts {
+		ps := w.partition(p)
+		ps.mu.Lock()
+		ps.restoring, ps.liveSince = false, now
+		ps.mu.Unlock()
 	}
 }
 
@@ -311,74 +370,26 @@ func (w *Worker) OnRevoke(_ context.Context, revoked map[string][]int32, _ bool)
 // but whose decision was not made yet) are rebuilt, so they are decided
 // here, on all their patches.
 func (w *Worker) restore(ctx context.Context, parts []int32) error {
-	topic := w.cfg.Stream.Topics.Patches
-	adm := kadm.NewClient(w.admin)
-	offs, err := adm.FetchOffsets(ctx, w.cfg.Stream.Group)
-	if err != nil {
-		return fmt.Errorf("fetch committed offsets: %w", err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("list start offsets: %w", err)
-	}
-	from := map[int32]kgo.Offset{}
-	until := map[int32]int64{}
+	n, err := stream.ReadBack(ctx, w.cfg.Stream, w.cfg.Stream.Topics.Patches, parts, w.cfg.RestoreRecords, func(r *kgo.Record) {
+		ps := w.partition(r.Partition)
+		ps.mu.Lock()
+		ps.out, ps.replay = ps.out[:0], true
+		ps.took(r)
+		_ = ps.handle(r.Value) // errors were dead-lettered by the previous owner
+		ps.replay = false
+		ps.mu.Unlock()
+	})
 	for _, p := range parts {
-		o, ok := offs.Lookup(topic, p)
-		if !ok || o.Err != nil || o.At <= 0 {
-			continue
-		}
-		lo := int64(0)
-		if s, ok := starts.Lookup(topic, p); ok && s.Err == nil {
-			lo = s.Offset
-		}
-		f := max(lo, o.At-int64(w.cfg.RestoreRecords))
-		if f < o.At {
-			from[p] = kgo.NewOffset().At(f)
-			until[p] = o.At
-		}
-	}
-	if len(from) == 0 {
-		return nil
-	}
-	opts, err := w.cfg.Stream.ClientOpts()
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
-		kgo.FetchMaxWait(100*time.Millisecond))...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	n := 0
-	for len(until) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("after %d records: %w", n, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			end, ok := until[r.Partition]
-			if !ok || r.Offset >= end {
-				return
-			}
-			ps := w.partition(r.Partition)
-			ps.out, ps.replay = ps.out[:0], true
-			_ = ps.handle(r.Value) // errors were dead-lettered by the previous owner
-			ps.replay = false
-			n++
-			if r.Offset+1 >= end {
-				delete(until, r.Partition)
-			}
-		})
-	}
-	for _, p := range parts {
-		if ps := w.partition(p); ps != nil {
-			ps.out = ps.out[:0]
-		}
+		ps := w.partition(p)
+		ps.mu.Lock()
+		ps.out = nil
+		ps.mu.Unlock()
 	}
 	w.m.Restored.Add(float64(n))
-	w.log.Info().Int("records", n).Interface("partitions", parts).Msg("window state restored")
+	if err != nil {
+		return err
+	}
+	w.log.Info().Int("records", n).Ints32("partitions", parts).Msg("window state restored")
 	return nil
 }
 
@@ -386,9 +397,20 @@ func (w *Worker) restore(ctx context.Context, parts []int32) error {
 // windows the patch closes.
 func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([]*kgo.Record, error) {
 	ps := w.partition(in.Partition)
-	ps.out, ps.ts = out, in.Timestamp
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.out = out
+	ps.took(in)
 	err := ps.handle(in.Value)
 	return ps.out, err
+}
+
+// took notes that record r of the partition is being handled.
+func (ps *part) took(r *kgo.Record) {
+	ps.ts, ps.lastOffset = r.Timestamp, r.Offset
+	if r.Timestamp.After(ps.maxTs) {
+		ps.maxTs = r.Timestamp
+	}
 }
 
 func reject(ps *part, reason string, err error) error {
@@ -435,7 +457,10 @@ func (ps *part) handle(value []byte) error {
 		s.gen = gen
 	}
 	ps.lru.Touch(s, now)
-	if s.pending != nil && (p.Tag.StartNs >= s.switchAt ||
+	// A late patch (inside a window decided early or by the idle flush)
+	// does not trigger a pending switch: it is skipped below, and the new
+	// model must not open a second decision of that window.
+	if s.pending != nil && p.Tag.StartNs >= s.decided && (p.Tag.StartNs >= s.switchAt ||
 		p.FeatureHash == s.pending.meta.FeatureHash && p.FeatureHash != s.b.meta.FeatureHash) {
 		ps.switchModel(s)
 	}
@@ -457,6 +482,7 @@ func (ps *part) handle(value []byte) error {
 		return nil
 	}
 	s.hw[p.Tag.Band] = p.Tag.StartNs
+	s.ts = ps.ts
 	copy(s.x[s.n*b.dim:(s.n+1)*b.dim], p.Values)
 	s.times[s.n], s.bands[s.n] = p.Tag.StartNs, p.Tag.Band
 	s.n++
@@ -540,8 +566,9 @@ func (ps *part) switchModel(s *dstream) {
 	for _, win := range s.agg.Flush() {
 		ps.decide(s, win)
 	}
-	old := s.b.meta.Version
+	old, decided := s.b.meta.Version, s.decided
 	ps.setModel(s, s.pending)
+	s.decided = decided // windows decided early or flushed stay decided
 	if !ps.replay {
 		ps.w.m.Switches.Inc()
 		ps.w.log.Info().Str("machine", s.key.machine).Str("sensor", s.key.sensor).Str("from", old).Str("to", s.b.meta.Version).Msg("model switched")
@@ -690,5 +717,162 @@ func (ps *part) sweep(now time.Time) {
 	ps.lastScan = now
 	for ps.lru.Oldest() != nil && now.Sub(ps.lru.Oldest().links.LastSeen) > w.cfg.IdleTimeout {
 		ps.drop(ps.lru.Oldest(), "idle")
+	}
+}
+
+// flushLoop runs the idle flush every FlushAfter/4 (at least every 10 ms)
+// until ctx ends.
+func (w *Worker) flushLoop(ctx context.Context) {
+	if w.cfg.FlushAfter <= 0 {
+		return
+	}
+	t := time.NewTicker(max(w.cfg.FlushAfter/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			w.flushIdle(ctx, now)
+		}
+	}
+}
+
+// flushIdle decides, in every partition, the open windows of the idle
+// streams (see part.flushIdle) and produces their outputs. It waits for the
+// record being handled, if any, and holds a partition only while deciding.
+func (w *Worker) flushIdle(ctx context.Context, now time.Time) {
+	w.mu.Lock()
+	parts := make([]*part, 0, len(w.parts))
+	for _, ps := range w.parts {
+		parts = append(parts, ps)
+	}
+	w.mu.Unlock()
+	var ends map[int32]int64 // the input's end offsets, asked at most once a round
+	for _, ps := range parts {
+		ps.mu.Lock()
+		need := !ps.dead && !ps.restoring && ps.idle(now)
+		ps.mu.Unlock()
+		if !need {
+			continue
+		}
+		if ends == nil {
+			ends = w.endOffsets(ctx)
+		}
+		ps.mu.Lock()
+		var out []*kgo.Record
+		if !ps.dead && !ps.restoring {
+			end, ok := ends[ps.id]
+			out = ps.flushIdle(now, ok && end <= ps.lastOffset+1)
+		}
+		ps.mu.Unlock()
+		w.produceFlushed(ctx, out)
+	}
+}
+
+// endOffsets returns the input topic's end offsets by partition (none when
+// the broker does not answer within 2 s: nothing is then caught up).
+func (w *Worker) endOffsets(ctx context.Context) map[int32]int64 {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out := map[int32]int64{}
+	lo, err := kadm.NewClient(w.prod).ListEndOffsets(ctx, w.cfg.Stream.Topics.Patches)
+	if err != nil {
+		w.log.Debug().Err(err).Msg("idle flush: end offsets unknown; flushing only streams the input has moved past")
+		return out
+	}
+	lo.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			out[o.Partition] = o.Offset
+		}
+	})
+	return out
+}
+
+// idle reports whether some stream of the partition has an open window and
+// no patch for FlushAfter of wall time (counted from the partition's
+// assignment at the earliest). ps.mu is held.
+func (ps *part) idle(now time.Time) bool {
+	for _, s := range ps.streams {
+		if ps.silent(s, now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ps *part) silent(s *dstream, now time.Time) bool {
+	fa := ps.w.cfg.FlushAfter
+	return s.open && now.Sub(s.links.LastSeen) >= fa && now.Sub(ps.liveSince) >= fa
+}
+
+// idleStream says whether s is to be flushed. A wall-clock silence alone
+// does not prove that the machine stopped: the worker may have stalled
+// (a slow broker, backpressure) with the machine's next patches waiting in
+// the partition. So either the partition holds no record beyond the last
+// one handled (caughtUp), or a record handled since was produced (its
+// timestamp: the raw frame's ingest time) FlushAfter or more after the
+// stream's last one, which shows the machine was silent at the source
+// while others were not.
+func (ps *part) idleStream(s *dstream, now time.Time, caughtUp bool) bool {
+	return ps.silent(s, now) && (caughtUp || ps.maxTs.Sub(s.ts) >= ps.w.cfg.FlushAfter)
+}
+
+// flushIdle decides the open windows of this partition's idle streams with
+// the patches they hold, as a later patch would have decided them, and
+// returns their outputs (stamped with the stream's last record timestamp).
+// A patch starting before the end of the windows decided is then late: it
+// is skipped and counted (duplicate), like an early decision's straggler.
+// ps.mu is held.
+func (ps *part) flushIdle(now time.Time, caughtUp bool) []*kgo.Record {
+	w := ps.w
+	ps.out = nil
+	for _, s := range ps.streams {
+		if !ps.idleStream(s, now, caughtUp) {
+			continue
+		}
+		ps.ts = s.ts
+		ps.flush(s)
+		end := s.decided
+		for _, win := range s.agg.Flush() {
+			ps.decide(s, win)
+			w.m.Flushed.Inc()
+			end = max(end, win.EndNs)
+		}
+		s.open, s.decided = false, end
+		w.log.Debug().Str("machine", s.key.machine).Str("sensor", s.key.sensor).Int64("decided_until_ns", end).Msg("idle stream's windows flushed")
+	}
+	out := ps.out
+	ps.out = nil
+	return out
+}
+
+// produceFlushed produces the idle flush's outputs. A refused output stops
+// the worker (Run returns the error), as a refused output of a record does:
+// the window's patches are committed, so only a restart, whose restore
+// rebuilds the window and flushes it again, can give its decision.
+func (w *Worker) produceFlushed(ctx context.Context, out []*kgo.Record) {
+	for _, r := range out {
+		w.prod.Produce(w.prodCtx, r, func(r *kgo.Record, err error) {
+			// After shutdown began (ctx done), an unacknowledged output is
+			// left to the next owner, as a record's would be.
+			if err != nil && ctx.Err() == nil {
+				err = fmt.Errorf("%w: idle flush output to %s: %w", stream.ErrProduce, r.Topic, err)
+				if w.flushErr.CompareAndSwap(nil, &err) {
+					w.log.Error().Err(err).Msg("stopping")
+					w.stopProc()
+				}
+			}
+		})
+	}
+}
+
+// waitFlushed waits, at most ShutdownTimeout, for the idle flush's outputs
+// to be acknowledged.
+func (w *Worker) waitFlushed() {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Stream.ShutdownTimeout)
+	defer cancel()
+	if err := w.prod.Flush(ctx); err != nil {
+		w.log.Warn().Err(err).Msg("idle flush outputs not all acknowledged before the shutdown deadline; the next owner decides those windows again")
 	}
 }

@@ -31,7 +31,12 @@ Continuity (per machine and sensor): a repeated or older sequence number is
 skipped and counted; missing frames (seq jumps), a timestamp off by more than
 -time-tolerance, a sequence restart, a new sample rate or a new model
 configuration end the stream's run (its last patches are flushed) and start a
-new one at the frame, as if a new recording began. See docs/pipeline.md.`
+new one at the frame, as if a new recording began.
+
+Rebalances: a newly assigned partition re-reads up to -restore-records records
+before the group's committed offset, emitting nothing, so that a stream whose
+current run began within them continues exactly where the previous owner left
+it. See docs/pipeline.md.`
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	sc := stream.DefaultConfig()
@@ -46,6 +51,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxStreams, "max-streams", 10000, "most (machine, sensor) streams held; least recently used ones are dropped beyond it")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 10*time.Minute, "drop a stream that sent no frame for this long")
 	fs.DurationVar(&cfg.TimeTolerance, "time-tolerance", 2*time.Millisecond, "timestamp deviation from the expected start of the next frame tolerated before it counts as a gap")
+	fs.IntVar(&cfg.RestoreRecords, "restore-records", 2000, "records before the committed offset re-read when a partition is assigned, to rebuild its streams' STFT state (negative: off)")
 	fs.BindAllEnv()
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -59,6 +59,14 @@ type Config struct {
 	// previous frames say it should start before it counts as a gap;
 	// default 2 ms.
 	TimeTolerance time.Duration
+	// RestoreRecords is how many records before the group's committed
+	// offset a newly assigned partition re-reads (emitting nothing) to
+	// rebuild its streams' STFT and patch state: a stream whose current
+	// run began within them continues exactly as with the previous owner;
+	// an older one starts its run at the first record re-read (default
+	// 2000; negative: off, streams start afresh at their first frame).
+	// See docs/pipeline.md, spectro's "Crashes and rebalances".
+	RestoreRecords int
 	// KgoOpts are extra kgo options (tests, tuning).
 	KgoOpts []kgo.Opt
 }
@@ -83,6 +91,7 @@ type Metrics struct {
 	Samples   prometheus.Counter     // mhm_spectro_samples_total
 	Patches   prometheus.Counter     // mhm_spectro_patches_total
 	GapSecond prometheus.Histogram   // mhm_spectro_gap_seconds: size of time gaps that reset a stream
+	Restored  prometheus.Counter     // mhm_spectro_restored_records_total
 }
 
 // NewMetrics creates the worker's metrics, registered on reg when not nil.
@@ -97,9 +106,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Samples:   prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_spectro_samples_total", Help: "Samples transformed."}),
 		Patches:   prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_spectro_patches_total", Help: "Patches produced."}),
 		GapSecond: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mhm_spectro_gap_seconds", Help: "Size of the gaps (missing frames or time) that restarted a stream, seconds.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}),
+		Restored:  prometheus.NewCounter(prometheus.CounterOpts{Name: "mhm_spectro_restored_records_total", Help: "Raw records re-read to rebuild stream state after a partition assignment."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Streams, m.Created, m.Evicted, m.Resets, m.Skipped, m.Frames, m.Samples, m.Patches, m.GapSecond)
+		reg.MustRegister(m.Streams, m.Created, m.Evicted, m.Resets, m.Skipped, m.Frames, m.Samples, m.Patches, m.GapSecond, m.Restored)
 	}
 	return m
 }
@@ -136,6 +146,9 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	}
 	if cfg.TimeTolerance <= 0 {
 		cfg.TimeTolerance = 2 * time.Millisecond
+	}
+	if cfg.RestoreRecords == 0 {
+		cfg.RestoreRecords = 2000
 	}
 	w := &Worker{cfg: cfg, log: log, m: NewMetrics(reg), parts: map[int32]*partition{}, defaults: map[float64]defaultCfg{}}
 	p, err := stream.NewProcessor(stream.ProcessorConfig{
@@ -228,6 +241,7 @@ type partition struct {
 	recs     []kgo.Record // output records (see emit)
 	lastScan time.Time
 	emitFn   func(p *patch.Patch)
+	replay   bool // restoring: state is rebuilt, nothing is emitted or counted
 }
 
 func (w *Worker) partition(p int32) *partition {
@@ -242,39 +256,80 @@ func (w *Worker) partition(p int32) *partition {
 	return ps
 }
 
-// OnAssign implements stream.AssignHook: new partitions start empty.
-func (w *Worker) OnAssign(_ context.Context, assigned map[string][]int32) {
-	for _, parts := range assigned {
-		for _, p := range parts {
-			w.partition(p)
+// OnAssign implements stream.AssignHook: a new partition's streams are
+// rebuilt from the records before its committed offset (RestoreRecords).
+func (w *Worker) OnAssign(ctx context.Context, assigned map[string][]int32) {
+	parts := assigned[w.cfg.Stream.Topics.Raw]
+	for _, p := range parts {
+		w.dropPartition(p)
+		w.partition(p)
+	}
+	if w.cfg.RestoreRecords > 0 && len(parts) > 0 {
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := w.restore(rctx, parts); err != nil {
+			w.log.Warn().Err(err).Ints32("partitions", parts).Msg("stream state not restored; streams start afresh at their next frame")
 		}
 	}
 }
 
-// OnRevoke implements stream.RevokeHook: the partitions' streams are dropped
-// (their new owner starts them afresh at its first frame, a gap of at most
-// one patch).
+// OnRevoke implements stream.RevokeHook: the partitions' streams are
+// dropped (their new owner rebuilds them, see OnAssign).
 func (w *Worker) OnRevoke(_ context.Context, revoked map[string][]int32, _ bool) {
+	for _, p := range revoked[w.cfg.Stream.Topics.Raw] {
+		w.dropPartition(p)
+	}
+}
+
+func (w *Worker) dropPartition(p int32) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, parts := range revoked {
-		for _, p := range parts {
-			if ps := w.parts[p]; ps != nil {
-				n := len(ps.streams)
-				w.count.Add(-int64(n))
-				w.m.Streams.Sub(float64(n))
-				delete(w.parts, p)
-			}
-		}
+	if ps := w.parts[p]; ps != nil {
+		n := len(ps.streams)
+		w.count.Add(-int64(n))
+		w.m.Streams.Sub(float64(n))
+		delete(w.parts, p)
 	}
+}
+
+// restore re-handles, for each partition, up to RestoreRecords records
+// before the group's committed offset without emitting anything: every
+// stream whose current run starts within them ends in the state the
+// previous owner had at that offset, so the patches of the records from
+// there on are exactly the previous owner's.
+func (w *Worker) restore(ctx context.Context, parts []int32) error {
+	n, err := stream.ReadBack(ctx, w.cfg.Stream, w.cfg.Stream.Topics.Raw, parts, w.cfg.RestoreRecords, func(r *kgo.Record) {
+		ps := w.partition(r.Partition)
+		ps.out, ps.replay = ps.out[:0], true
+		_ = ps.handle(r) // errors were dead-lettered by the previous owner
+		ps.replay = false
+	})
+	for _, p := range parts {
+		w.partition(p).out = nil
+	}
+	w.m.Restored.Add(float64(n))
+	if err != nil {
+		return err
+	}
+	w.log.Info().Int("records", n).Ints32("partitions", parts).Msg("stream state restored")
+	return nil
 }
 
 // Handle turns one raw frame into the patches it completes.
 func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([]*kgo.Record, error) {
 	ps := w.partition(in.Partition)
+	ps.out = out
+	err := ps.handle(in)
+	return ps.out, err
+}
+
+// handle appends to ps.out the patches the frame in in completes (none
+// while restoring).
+func (ps *partition) handle(in *kgo.Record) error {
+	w := ps.w
 	f := &ps.frame
 	if err := wire.DecodeRawFrame(f, in.Value); err != nil {
-		return out, err
+		return err
 	}
 	now := time.Now()
 	ps.sweep(now)
@@ -282,13 +337,13 @@ func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([
 	s := ps.streams[k]
 	cfg, hash, gen, err := w.resolve(f, s)
 	if err != nil {
-		return out, stream.Reject("bad_config", err)
+		return stream.Reject("bad_config", err)
 	}
-	ps.out, ps.ts = out, in.Timestamp
+	ps.ts = in.Timestamp
 	switch {
 	case s == nil:
 		if s, err = ps.newStream(k, cfg, hash, gen, f); err != nil {
-			return out, stream.Reject("bad_config", err)
+			return stream.Reject("bad_config", err)
 		}
 	case f.SampleRate != s.rate:
 		ps.restart(s, ResetRate, cfg, hash, gen, f)
@@ -302,21 +357,23 @@ func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([
 		switch {
 		case f.Seq <= s.lastSeq && f.TimestampNs < exp-tol:
 			// Already seen (a retry, a replay after a restart): skip.
-			if f.Seq == s.lastSeq {
+			switch {
+			case ps.replay:
+			case f.Seq == s.lastSeq:
 				w.m.Skipped.WithLabelValues("duplicate").Inc()
-			} else {
+			default:
 				w.m.Skipped.WithLabelValues("out_of_order").Inc()
 			}
 			ps.lru.Touch(s, now)
-			return ps.out, nil
+			return nil
 		case f.Seq <= s.lastSeq:
 			// seq went back but time went on: the gateway restarted.
 			ps.restart(s, ResetSeqRestart, cfg, hash, gen, f)
 		case f.Seq > want:
-			w.m.GapSecond.Observe(float64(max(0, f.TimestampNs-exp)) / 1e9)
+			ps.gap(f.TimestampNs - exp)
 			ps.restart(s, ResetSeqGap, cfg, hash, gen, f)
 		case f.TimestampNs-exp > tol || exp-f.TimestampNs > tol:
-			w.m.GapSecond.Observe(float64(max(0, f.TimestampNs-exp)) / 1e9)
+			ps.gap(f.TimestampNs - exp)
 			ps.restart(s, ResetTimeGap, cfg, hash, gen, f)
 		}
 	}
@@ -327,9 +384,18 @@ func (w *Worker) Handle(_ context.Context, in *kgo.Record, out []*kgo.Record) ([
 	s.ext.Write(ps.samples, ps.emitFn)
 	ps.cur = nil
 	s.samples += int64(len(ps.samples))
-	w.m.Frames.Inc()
-	w.m.Samples.Add(float64(len(ps.samples)))
-	return ps.out, nil
+	if !ps.replay {
+		w.m.Frames.Inc()
+		w.m.Samples.Add(float64(len(ps.samples)))
+	}
+	return nil
+}
+
+// gap records a gap of ns (negative: an overlap, recorded as 0).
+func (ps *partition) gap(ns int64) {
+	if !ps.replay {
+		ps.w.m.GapSecond.Observe(float64(max(0, ns)) / 1e9)
+	}
 }
 
 // resolve returns the feature configuration for frame f: the model's when
@@ -406,7 +472,9 @@ func (ps *partition) newStream(k streamKey, cfg feature.Config, hash string, gen
 // restart ends the current run of s (its last patches are flushed out) and
 // starts a new one at f.
 func (ps *partition) restart(s *streamState, reason string, cfg feature.Config, hash string, gen uint64, f *wire.RawFrame) {
-	ps.w.m.Resets.WithLabelValues(reason).Inc()
+	if !ps.replay {
+		ps.w.m.Resets.WithLabelValues(reason).Inc()
+	}
 	ps.cur = s
 	s.ext.Flush(ps.emitFn)
 	ps.cur = nil
@@ -437,6 +505,9 @@ const (
 
 // emit turns one patch of the current stream into an output record.
 func (ps *partition) emit(p *patch.Patch) {
+	if ps.replay {
+		return
+	}
 	s := ps.cur
 	ps.wp = wire.Patch{Tag: wire.Tag(p.Tag), FeatureHash: s.hash, T: p.Frames, F: p.Bins, Values: p.Values}
 	n := wire.PatchSize(&ps.wp)

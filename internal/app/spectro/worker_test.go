@@ -71,7 +71,9 @@ func (h *harness) produce(key string, vals ...[]byte) {
 // run starts a worker and returns a stop function.
 func (h *harness) run(cfg Config) (*Worker, *prometheus.Registry, func()) {
 	h.t.Helper()
-	cfg.Stream = h.cfg
+	if cfg.Stream.Group == "" {
+		cfg.Stream = h.cfg
+	}
 	if cfg.Default == nil {
 		cfg.Default = testFeature
 	}
