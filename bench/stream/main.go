@@ -294,7 +294,10 @@ func stages(o options, sc stream.Config, dir string, withIngest bool, ln net.Lis
 	opts := producerOpts(o)
 	cfg := pipeline.Config{Stream: sc,
 		Spectro: spectro.Config{Default: func(float64) (feature.Config, error) { return feature.DCASE2020(), nil }, ModelsDir: filepath.Join(dir, "models"), KgoOpts: opts},
-		Detect:  detect.Config{ModelsDir: filepath.Join(dir, "models"), Detector: "bench", Batch: o.batch, BatchSpan: o.batchSpan, KgoOpts: opts},
+		// The idle flush is off: the rounds count the windows that patches
+		// close, and a flushed last window would count in their place.
+		Detect: detect.Config{ModelsDir: filepath.Join(dir, "models"), Detector: "bench", Batch: o.batch, BatchSpan: o.batchSpan,
+			FlushAfter: -1, KgoOpts: opts},
 	}
 	if withIngest {
 		cfg.Ingest, cfg.IngestListener = &ingest.Config{MaxBody: 1 << 20, KgoOpts: opts}, ln

@@ -241,7 +241,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dsc := sc
 	dsc.Group = "mhm-detect"
-	det, err := detect.New(detect.Config{Stream: dsc, ModelsTopic: true, Detector: "e2e", KgoOpts: fast}, log, prometheus.NewRegistry())
+	// The idle flush decides the last window (15 s) once the recording
+	// has ended: 500 ms of silence, as a machine that stops would give.
+	det, err := detect.New(detect.Config{Stream: dsc, ModelsTopic: true, Detector: "e2e", KgoOpts: fast,
+		FlushAfter: 500 * time.Millisecond}, log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +284,7 @@ func TestEndToEnd(t *testing.T) {
 	var dlq int
 	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer rcancel()
-	for len(scores) < 15 && rctx.Err() == nil { // windows 0-14 close; 15 stays open
+	for len(scores) < 16 && rctx.Err() == nil { // windows 0-14 close on patches, 15 by the idle flush
 		rd.PollFetches(rctx).EachRecord(func(r *kgo.Record) {
 			switch r.Topic {
 			case sc.Topics.Scores:
@@ -311,8 +314,13 @@ func TestEndToEnd(t *testing.T) {
 	for _, s := range scores {
 		t.Logf("window %2d s: score %8.4f (threshold %.4f) anomalous %v", (s.WindowStartNs-t0)/1e9, s.Score, s.Threshold, s.Anomalous)
 	}
-	if len(scores) != 15 || dlq != 0 {
-		t.Fatalf("%d windows scored (want 15), %d dead letters", len(scores), dlq)
+	if len(scores) != 16 || dlq != 0 {
+		t.Fatalf("%d windows scored (want 16), %d dead letters", len(scores), dlq)
+	}
+	for i, s := range scores {
+		if got := (s.WindowStartNs - t0) / 1e9; got != int64(i) {
+			t.Fatalf("score %d is window %d s, want every window 0-15 once", i, got)
+		}
 	}
 	above := map[int64]bool{}
 	for _, s := range scores {
