@@ -41,14 +41,16 @@ bench-fft: ## go-dsp against gonum against our FFT (separate module)
 
 bench-nn: ## the DCASE network: ours (1 and 2 cores) against PyTorch (1 and 2 threads, BLAS pinned) in the same run, with ratios and % of peak
 	$(GO) run ./bench/nn -rounds 3 -seconds 1
-	$(GO) test -run '^$$' -bench 'DCASE|CAES' -benchtime 2s -benchmem -cpu 1,2 ./pkg/nn/
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'DCASE|CAES' -benchtime 2s -benchmem -cpu 1 ./pkg/nn/
+	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'DCASE|CAES' -benchtime 2s -benchmem -cpu 2 ./pkg/nn/
 
 bench-gemm: ## GEMM GFLOP/s on the DCASE shapes against gonum, and the machine's FMA peak
 	GEMM_TUNE=1 $(GO) test -count=1 -run Figures -v -cpu 2 ./pkg/nn/internal/gemm
-	$(GO) test -run '^$$' -bench 'Sgemm|PeakFMA' -benchmem -cpu 1,2 ./pkg/nn/internal/gemm
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'Sgemm|PeakFMA' -benchmem -cpu 1 ./pkg/nn/internal/gemm
+	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'Sgemm|PeakFMA' -benchmem -cpu 2 ./pkg/nn/internal/gemm
 
 bench-vae: ## log-evidence scoring with K = 1, 16, 128 against one forward pass
-	$(GO) test -run '^$$' -bench 'DCASE|Small' -benchtime 3x -count 3 -cpu 1 -benchmem ./pkg/vae/
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'DCASE|Small' -benchtime 3x -count 3 -cpu 1 -benchmem ./pkg/vae/
 
 generate: ## regenerate the avo assembly kernels
 	$(GO) generate ./pkg/nn/internal/gemm

@@ -80,6 +80,9 @@ func cpuNow() time.Duration {
 // rate is a throughput per second of wall-clock and of CPU time.
 type rate struct{ wall, cpu float64 }
 
+// settle is the pause between PyTorch's measurements and ours.
+const settle = 500 * time.Millisecond
+
 // measure calls f (which processes units per call) for at least d of wall
 // time, after one warm-up call.
 func measure(f func(), units int, d time.Duration) rate {
@@ -279,6 +282,11 @@ func main() {
 	}
 	for r := 0; r < *rounds; r++ {
 		fmt.Fprintf(os.Stderr, "round %d/%d\n", r+1, *rounds)
+		// Ours first, after a pause: PyTorch's BLAS threads busy-wait for
+		// a while after their last product (OpenBLAS's thread timeout),
+		// and measured right after them our second goroutine would share a
+		// core with them.
+		time.Sleep(settle)
 		for procs := 1; procs <= 2; procs++ {
 			runtime.GOMAXPROCS(procs)
 			who := fmt.Sprintf("go%d", procs)
@@ -288,22 +296,15 @@ func main() {
 				put(key{"infer", b, who}, measure(func() { net.Forward(x, false) }, b, d))
 				put(key{"fold", b, who}, measure(func() { folded.Forward(x, false) }, b, d))
 			}
-			if torches[0] != nil {
-				servers := []int{procs - 1}
-				if procs == 1 {
-					servers = append(servers, 2)
-				}
-				for _, i := range servers {
-					who := fmt.Sprintf("torch%d", procs)
-					if i == 2 {
-						who = "torch1u"
-					}
-					put(key{"train", 512, who}, ask(i, fmt.Sprintf("train %g", *seconds)))
-					for _, b := range []int{1, 64, 4096} {
-						put(key{"infer", b, who}, ask(i, fmt.Sprintf("infer %d %g", b, *seconds)))
-					}
+		}
+		if torches[0] != nil {
+			for i, who := range []string{"torch1", "torch2", "torch1u"} {
+				put(key{"train", 512, who}, ask(i, fmt.Sprintf("train %g", *seconds)))
+				for _, b := range []int{1, 64, 4096} {
+					put(key{"infer", b, who}, ask(i, fmt.Sprintf("infer %d %g", b, *seconds)))
 				}
 			}
+			time.Sleep(settle)
 		}
 		runtime.GOMAXPROCS(1)
 		if vm != nil {

@@ -69,6 +69,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.StringVar(&cfg.Detector, "detector", "", "instance name written in events (default: host name)")
 	fs.IntVar(&cfg.RestoreRecords, "restore-records", 20000, "records re-read before the committed offset of a newly assigned partition to rebuild open windows (-1: off)")
 	fs.DurationVar(&cfg.FlushAfter, "flush-after", 2*time.Second, "decide a stream's open windows once it sent no patch for this long (wall clock; must exceed the gateways' frame period; negative: off)")
+	fs.IntVar(&cfg.NNThreads, "nn-threads", 1, "goroutines one matrix product of a model may split across (-1: up to GOMAXPROCS); 1 suits a worker that scores many streams at once")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", 10000, "most (machine, sensor) streams held")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 10*time.Minute, "drop a stream without patches for this long")
 	fs.BindAllEnv()

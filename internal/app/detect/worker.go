@@ -17,6 +17,7 @@ import (
 	"github.com/mhmstream/mhm/internal/app/detect/catalog"
 	"github.com/mhmstream/mhm/internal/lru"
 	"github.com/mhmstream/mhm/pkg/model"
+	"github.com/mhmstream/mhm/pkg/nn"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
 	"github.com/mhmstream/mhm/pkg/wire"
@@ -64,6 +65,12 @@ type Config struct {
 	// (default 10 min).
 	MaxStreams  int
 	IdleTimeout time.Duration
+	// NNThreads caps, process-wide (nn.SetThreads), the goroutines that one
+	// matrix product of a model may split across; Run applies it. Default
+	// 1: a worker scores its streams on several handler goroutines beside
+	// its Kafka clients, so splitting each product only adds hand-offs
+	// (docs/pipeline.md measures it). Negative: no cap (up to GOMAXPROCS).
+	NNThreads int
 	// KgoOpts are extra kgo options for the processor (tests, tuning).
 	KgoOpts []kgo.Opt
 }
@@ -159,6 +166,9 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 	if cfg.FlushAfter == 0 {
 		cfg.FlushAfter = 2 * time.Second
 	}
+	if cfg.NNThreads == 0 {
+		cfg.NNThreads = 1
+	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = 10000
 	}
@@ -197,6 +207,7 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Worker, er
 // then consumes until ctx is cancelled (graceful shutdown, docs/stream.md).
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.prod.Close()
+	nn.SetThreads(max(w.cfg.NNThreads, 0)) // negative: no cap
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cerr := make(chan error, 1)

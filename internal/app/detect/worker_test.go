@@ -18,6 +18,7 @@ import (
 	"github.com/mhmstream/mhm/pkg/ae"
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
+	"github.com/mhmstream/mhm/pkg/nn"
 	"github.com/mhmstream/mhm/pkg/stream"
 	"github.com/mhmstream/mhm/pkg/threshold"
 	"github.com/mhmstream/mhm/pkg/wire"
@@ -91,6 +92,10 @@ func TestEvents(t *testing.T) {
 	})
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
+	}
+	// Run capped the models' products at one goroutine (Config.NNThreads).
+	if prev := nn.SetThreads(0); prev != 1 {
+		t.Errorf("nn threads while running: %d, want the default cap 1", prev)
 	}
 
 	scores := decodeScores(t, got, "mhm.scores")

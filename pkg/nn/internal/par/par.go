@@ -18,9 +18,27 @@ type Job interface {
 const MaxThreads = 64
 
 // Threads returns the number of goroutines a Do call may run on:
-// GOMAXPROCS, at most MaxThreads. It takes the runtime's scheduler lock
-// (runtime.GOMAXPROCS), so call it once per operation, not per value.
-func Threads() int { return min(runtime.GOMAXPROCS(0), MaxThreads) }
+// GOMAXPROCS, at most MaxThreads and at most the limit of SetLimit. It
+// takes the runtime's scheduler lock (runtime.GOMAXPROCS), so call it once
+// per operation, not per value.
+func Threads() int {
+	t := min(runtime.GOMAXPROCS(0), MaxThreads)
+	if l := int(limit.Load()); l > 0 {
+		t = min(t, l)
+	}
+	return t
+}
+
+// limit is SetLimit's cap; 0: none.
+var limit atomic.Int32
+
+// SetLimit caps the goroutines one Do call runs on at n (n ≤ 0: no cap
+// beyond GOMAXPROCS) and returns the previous cap. With a cap of 1 every
+// job runs on its caller and the pool's workers stay parked.
+func SetLimit(n int) int {
+	n = min(max(n, 0), MaxThreads)
+	return int(limit.Swap(int32(n)))
+}
 
 // Tuning (docs/kernels.md, "Parallelism").
 var (

@@ -177,3 +177,26 @@ func BenchmarkDo(b *testing.B) {
 		Do(j, 2)
 	}
 }
+
+// TestSetLimit checks that a cap of 1 runs every part on the caller, and
+// that removing the cap lets the pool take parts again.
+func TestSetLimit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer SetLimit(SetLimit(1))
+	if got := Threads(); got != 1 {
+		t.Fatalf("Threads() = %d with a cap of 1", got)
+	}
+	j := newCountJob(8)
+	j.work = 50 * time.Microsecond
+	Do(j, 8)
+	j.check(t, "capped")
+	if m := j.maxRunning.Load(); m != 1 {
+		t.Fatalf("%d parts ran at once with a cap of 1", m)
+	}
+	if prev := SetLimit(0); prev != 1 {
+		t.Fatalf("SetLimit returned %d, want the previous cap 1", prev)
+	}
+	if got := Threads(); got != 2 {
+		t.Fatalf("Threads() = %d without a cap at GOMAXPROCS 2", got)
+	}
+}
