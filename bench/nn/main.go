@@ -32,9 +32,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/mhmstream/mhm/internal/cputime"
 	"github.com/mhmstream/mhm/pkg/nn"
 	"github.com/mhmstream/mhm/pkg/vae"
 )
@@ -70,11 +70,8 @@ func dcaseNet(rng *rand.Rand) *nn.Sequential {
 
 // cpuNow returns the process's CPU time (user + system, all threads).
 func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
 
 // rate is a throughput per second of wall-clock and of CPU time.

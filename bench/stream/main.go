@@ -56,6 +56,7 @@ import (
 	"github.com/mhmstream/mhm/internal/app/detect"
 	"github.com/mhmstream/mhm/internal/app/ingest"
 	"github.com/mhmstream/mhm/internal/app/spectro"
+	"github.com/mhmstream/mhm/internal/cputime"
 	"github.com/mhmstream/mhm/internal/pipeline"
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/sim"
@@ -372,10 +373,10 @@ func idleJiffies() float64 {
 	return v
 }
 
+// cpuSeconds returns the process's CPU time (user + system, all threads).
 func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	d, _ := cputime.Process()
+	return d.Seconds()
 }
 
 // throughput: the backlog of frames is produced first; the clock runs

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mhmstream/mhm/internal/cputime"
 	"github.com/mhmstream/mhm/pkg/patch"
 	"github.com/mhmstream/mhm/pkg/stft"
 )
@@ -284,13 +285,13 @@ func BenchmarkExtractor(b *testing.B) {
 			b.ResetTimer()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			c0, ok := threadCPU()
+			c0, ok := cputime.Thread()
 			for range b.N {
 				for i := 0; i < len(x); i += 4096 {
 					e.Write(x[i:min(i+4096, len(x))], emit)
 				}
 			}
-			c1, _ := threadCPU()
+			c1, _ := cputime.Thread()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "s/s")
 			if ok {
 				b.ReportMetric(float64(b.N)/(c1-c0).Seconds(), "s/cpu-s")

@@ -1,18 +1,17 @@
 package nn
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mhmstream/mhm/internal/cputime"
 )
 
-// cpuTime returns the process's CPU time (user + system, all threads).
+// cpuTime returns the process's CPU time (user + system, all threads), 0
+// where it cannot be read.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
 
 // reportCPU adds the process CPU time per operation since c0 as

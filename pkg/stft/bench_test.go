@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/mhmstream/mhm/internal/cputime"
 )
 
 // benchCases are the two speed targets of issue 2 (docs/features.md).
@@ -35,13 +37,13 @@ func BenchmarkThroughput(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			b.ResetTimer()
-			c0, ok := threadCPU()
+			c0, ok := cputime.Thread()
 			for range b.N {
 				for i := 0; i < len(x); i += 4096 {
 					s.Write(x[i:min(i+4096, len(x))], emit)
 				}
 			}
-			c1, _ := threadCPU()
+			c1, _ := cputime.Thread()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "s/s")
 			if ok {
 				b.ReportMetric(float64(b.N)/(c1-c0).Seconds(), "s/cpu-s")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhmstream/mhm/internal/cputime"
 	"github.com/mhmstream/mhm/pkg/nn"
 )
 
@@ -86,7 +87,7 @@ func dcaseModel(b *testing.B, n int) (*Model, []float32) {
 func cpuPerCall(f func()) time.Duration {
 	f()
 	now := func() time.Duration {
-		if d, ok := cpuTime(); ok {
+		if d, ok := cputime.Process(); ok {
 			return d
 		}
 		return time.Duration(time.Now().UnixNano())
@@ -119,14 +120,14 @@ func BenchmarkScoreDCASE(b *testing.B) {
 	forward := func() { fe.Reconstruct(rec, x, nil, n) }
 	b.Run("forward", func(b *testing.B) {
 		forward()
-		c0, _ := cpuTime()
+		c0, _ := cputime.Process()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for b.Loop() {
 			forward()
 		}
 		b.StopTimer()
-		c1, ok := cpuTime()
+		c1, ok := cputime.Process()
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "patches/s")
 		if ok {
 			b.ReportMetric(float64(n*b.N)/(c1-c0).Seconds(), "patches/cpu-s")
@@ -146,14 +147,14 @@ func BenchmarkScoreDCASE(b *testing.B) {
 				score := func() { e.Score(scores, nil, x, n) }
 				fwd := cpuPerCall(forward)
 				score()
-				c0, _ := cpuTime()
+				c0, _ := cputime.Process()
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
 					score()
 				}
 				b.StopTimer()
-				c1, ok := cpuTime()
+				c1, ok := cputime.Process()
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "patches/s")
 				if ok {
 					b.ReportMetric(float64(n*b.N)/(c1-c0).Seconds(), "patches/cpu-s")
@@ -173,7 +174,7 @@ func BenchmarkTrainDCASE(b *testing.B) {
 	opt := nn.NewAdam(m.Params(), 1e-3)
 	m.Step(xt, nn.Tensor{}, true)
 	opt.Step()
-	c0, _ := cpuTime()
+	c0, _ := cputime.Process()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -181,7 +182,7 @@ func BenchmarkTrainDCASE(b *testing.B) {
 		opt.Step()
 	}
 	b.StopTimer()
-	c1, ok := cpuTime()
+	c1, ok := cputime.Process()
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "vectors/s")
 	if ok {
 		b.ReportMetric(float64(n*b.N)/(c1-c0).Seconds(), "vectors/cpu-s")

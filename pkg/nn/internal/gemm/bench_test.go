@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/mhmstream/mhm/internal/cputime"
 )
 
 // BenchmarkPeakFMA measures the float32 FMA ceiling of one core: 12
@@ -16,14 +18,14 @@ func BenchmarkPeakFMA(b *testing.B) {
 		b.Skip("no AVX2+FMA")
 	}
 	const iters = 1 << 14
-	c0, ok := procCPU()
+	c0, ok := cputime.Process()
 	for b.Loop() {
 		fmaPeak(iters)
 	}
 	b.ReportMetric(float64(b.N)*iters*192/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	// Per second of process CPU time: on a shared machine the wall-clock
 	// figure drops whenever another process holds the core, this one not.
-	if c1, _ := procCPU(); ok && c1 > c0 {
+	if c1, _ := cputime.Process(); ok && c1 > c0 {
 		b.ReportMetric(float64(b.N)*iters*192/(c1-c0).Seconds()/1e9, "GFLOP/cpu-s")
 	}
 }

@@ -9,35 +9,28 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/mhmstream/mhm/internal/cputime"
 )
 
-// cpuTime is the CPU time consumed by the process (all its threads), in
-// seconds. With GOMAXPROCS=1 it is the time of the product being measured
-// however the runtime moves goroutines between threads (gonum's SGEMM
-// starts goroutines of its own).
-func cpuTime() float64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
-		panic(err)
-	}
-	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
-}
-
 // bestOf returns the fastest of rounds timings of reps calls of f, in
-// seconds of the process's CPU time per call. CPU time and the minimum
-// both discount the other processes of a shared machine, which only ever
-// add time. Call it with GOMAXPROCS=1: it measures work, not wall time.
+// seconds of the process's CPU time per call (all its threads: with
+// GOMAXPROCS=1 that is the product's time however the runtime moves
+// goroutines between threads, and gonum's SGEMM starts goroutines of its
+// own). CPU time and the minimum both discount the other processes of a
+// shared machine, which only ever add time. Call it with GOMAXPROCS=1: it
+// measures work, not wall time.
 func bestOf(rounds, reps int, f func()) float64 {
 	best := 1e9
 	for r := 0; r < rounds; r++ {
-		t0 := cpuTime()
+		t0, _ := cputime.Process()
 		for i := 0; i < reps; i++ {
 			f()
 		}
-		best = min(best, (cpuTime()-t0)/float64(reps))
+		t1, _ := cputime.Process()
+		best = min(best, (t1-t0).Seconds()/float64(reps))
 	}
 	return best
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/dsp/fourier"
+
+	"github.com/mhmstream/mhm/internal/cputime"
 )
 
 // TestAgainstGonum compares with gonum's dsp/fourier FFT (FFTPACK) on random
@@ -117,7 +119,7 @@ func BenchmarkReal(b *testing.B) {
 			b.ReportAllocs()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			c0, ok := threadCPU()
+			c0, ok := cputime.Thread()
 			for range b.N {
 				in := p.Input()
 				for k := range in {
@@ -125,7 +127,7 @@ func BenchmarkReal(b *testing.B) {
 				}
 				p.Transform(dst)
 			}
-			if c1, _ := threadCPU(); ok {
+			if c1, _ := cputime.Thread(); ok {
 				b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
 			}
 		})
@@ -134,11 +136,11 @@ func BenchmarkReal(b *testing.B) {
 			b.ReportAllocs()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			c0, ok := threadCPU()
+			c0, ok := cputime.Thread()
 			for range b.N {
 				p.Coefficients(dst, x)
 			}
-			if c1, _ := threadCPU(); ok {
+			if c1, _ := cputime.Thread(); ok {
 				b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
 			}
 		})
