@@ -8,8 +8,10 @@
 //	wLen      uint64,  weights [wLen]byte    nn.Save of the layers
 //	crc       uint32   CRC-32 (IEEE) of every preceding byte
 //
-// all little-endian. Decode never panics and never allocates more than the
-// blob it is given.
+// all little-endian. Marshal builds one from a model's parts; Decode,
+// DecodeConfig, Sections.Standardizer and Sections.LoadWeights take it
+// apart. Decode never panics and never allocates more than the blob it is
+// given.
 package blob
 
 import (
@@ -19,6 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/mhmstream/mhm/pkg/nn"
+	"github.com/mhmstream/mhm/pkg/norm"
 )
 
 // Errors wrapped by Decode.
@@ -128,6 +133,55 @@ func DecodeConfig(b []byte, v any) error {
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: config: trailing data", ErrFormat)
+	}
+	return nil
+}
+
+// Marshal returns the blob of a model: cfg as JSON, std (nil: none) and
+// nn.Save of layers, under magic and version. It allocates the result.
+func Marshal(magic [8]byte, version uint32, cfg any, std *norm.Standardizer, layers ...nn.Layer) ([]byte, error) {
+	c, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var s []byte
+	if std != nil {
+		if s, err = std.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	var w bytes.Buffer
+	if err := nn.Save(&w, layers...); err != nil {
+		return nil, err
+	}
+	return Encode(magic, version, Sections{Config: c, Std: s, Weights: w.Bytes()}), nil
+}
+
+// Standardizer decodes the standardiser section, nil when it is empty,
+// and checks that it has dim features. Errors wrap ErrFormat.
+func (s Sections) Standardizer(dim int) (*norm.Standardizer, error) {
+	if len(s.Std) == 0 {
+		return nil, nil
+	}
+	std := new(norm.Standardizer)
+	if err := std.UnmarshalBinary(s.Std); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if std.Dim() != dim {
+		return nil, fmt.Errorf("%w: standardizer of %d features for a model of %d", ErrFormat, std.Dim(), dim)
+	}
+	return std, nil
+}
+
+// LoadWeights loads the weights section into layers (nn.Load), which must
+// use every byte of it. Errors wrap ErrFormat.
+func (s Sections) LoadWeights(layers ...nn.Layer) error {
+	r := bytes.NewReader(s.Weights)
+	if err := nn.Load(r, layers...); err != nil {
+		return fmt.Errorf("%w: weights: %w", ErrFormat, err)
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%w: %d unexpected bytes after the weight stream", ErrFormat, r.Len())
 	}
 	return nil
 }

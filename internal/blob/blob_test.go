@@ -2,7 +2,11 @@ package blob
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/mhmstream/mhm/pkg/nn"
+	"github.com/mhmstream/mhm/pkg/norm"
 )
 
 var magic = [8]byte{'M', 'H', 'M', 'T', 'E', 'S', 'T', '1'}
@@ -53,5 +57,48 @@ func TestDecodeConfig(t *testing.T) {
 		if err := DecodeConfig([]byte(bad), &v); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// TestMarshalModel round-trips a model's three parts through Marshal,
+// Standardizer and LoadWeights, and checks their refusals.
+func TestMarshalModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	d := nn.NewDense(3, 2, rng)
+	std := norm.Fit([]float32{1, 2, 3, 4, 6, 8}, 2, 3, 1e-6)
+	b, err := Marshal(magic, 1, map[string]int{"in": 3}, std, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Decode(b, magic, 1, "a test model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]int
+	if err := DecodeConfig(s.Config, &cfg); err != nil || cfg["in"] != 3 {
+		t.Fatalf("config %v, %v", cfg, err)
+	}
+	got, err := s.Standardizer(3)
+	if err != nil || got.Dim() != 3 || got.Mean[1] != std.Mean[1] {
+		t.Fatalf("standardizer %+v, %v", got, err)
+	}
+	if _, err := s.Standardizer(4); !errors.Is(err, ErrFormat) {
+		t.Errorf("standardizer of the wrong size: %v", err)
+	}
+	e := nn.NewDense(3, 2, rand.New(rand.NewPCG(2, 2)))
+	if err := s.LoadWeights(e); err != nil || e.W[0] != d.W[0] || e.B[1] != d.B[1] {
+		t.Fatalf("weights: %v", err)
+	}
+	if err := s.LoadWeights(nn.NewDense(3, 1, rng)); !errors.Is(err, ErrFormat) {
+		t.Errorf("weights for a smaller layer (bytes left over): %v", err)
+	}
+	if err := s.LoadWeights(nn.NewDense(3, 3, rng)); !errors.Is(err, ErrFormat) {
+		t.Errorf("weights for a larger layer: %v", err)
+	}
+	none, _ := Marshal(magic, 1, 0, nil, d)
+	if s, _ := Decode(none, magic, 1, "a test model"); len(s.Std) != 0 {
+		t.Error("a model without a standardizer has a std section")
+	} else if got, err := s.Standardizer(3); got != nil || err != nil {
+		t.Errorf("empty std section: %v, %v", got, err)
 	}
 }

@@ -1,15 +1,10 @@
 package ae
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/mhmstream/mhm/internal/blob"
-
-	"github.com/mhmstream/mhm/pkg/nn"
-	"github.com/mhmstream/mhm/pkg/norm"
 )
 
 var (
@@ -40,21 +35,11 @@ const FormatVersion = 1
 //
 // It allocates the result.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	cfg, err := json.Marshal(m.cfg)
+	b, err := blob.Marshal(modelMagic, FormatVersion, m.cfg, m.std, m.enc, m.dec)
 	if err != nil {
 		return nil, fmt.Errorf("ae: MarshalBinary: %w", err)
 	}
-	var std []byte
-	if m.std != nil {
-		if std, err = m.std.MarshalBinary(); err != nil {
-			return nil, fmt.Errorf("ae: MarshalBinary: %w", err)
-		}
-	}
-	var w bytes.Buffer
-	if err := nn.Save(&w, m.enc, m.dec); err != nil {
-		return nil, fmt.Errorf("ae: MarshalBinary: %w", err)
-	}
-	return blob.Encode(modelMagic, FormatVersion, blob.Sections{Config: cfg, Std: std, Weights: w.Bytes()}), nil
+	return b, nil
 }
 
 // Unmarshal decodes a model written by MarshalBinary. It checks, in order,
@@ -89,29 +74,20 @@ func Unmarshal(b []byte) (*Model, error) {
 	if uint64(a.params)*4 > uint64(len(wB)) {
 		return bad("config needs %d values, the weights section has %d bytes", a.params, len(wB))
 	}
-	var std *norm.Standardizer
 	switch {
 	case len(stdB) > 0 && rc.NoStandardize:
 		return bad("standardizer present but the config turns standardisation off")
 	case len(stdB) == 0 && !rc.NoStandardize:
 		return bad("standardizer missing")
-	case len(stdB) > 0:
-		std = new(norm.Standardizer)
-		if err := std.UnmarshalBinary(stdB); err != nil {
-			return bad("%v", err)
-		}
-		if std.Dim() != rc.InputDim() {
-			return bad("standardizer of %d features, config %d", std.Dim(), rc.InputDim())
-		}
+	}
+	std, err := sec.Standardizer(rc.InputDim())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	m := build(rc, a)
 	m.std = std
-	wr := bytes.NewReader(wB)
-	if err := nn.Load(wr, m.enc, m.dec); err != nil {
-		return bad("weights: %v", err)
-	}
-	if wr.Len() != 0 {
-		return bad("%d unexpected bytes after the weight stream", wr.Len())
+	if err := sec.LoadWeights(m.enc, m.dec); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return m, nil
 }

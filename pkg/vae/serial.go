@@ -1,15 +1,10 @@
 package vae
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/mhmstream/mhm/internal/blob"
-
-	"github.com/mhmstream/mhm/pkg/nn"
-	"github.com/mhmstream/mhm/pkg/norm"
 )
 
 // ErrFormat is wrapped by Unmarshal's errors about bytes that are not a
@@ -39,21 +34,11 @@ const blobVersion = 1
 // for a Gaussian decoder with learned variance, the decoder log-variance.
 // It allocates the blob.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	cfg, err := json.Marshal(m.cfg)
+	b, err := blob.Marshal(blobMagic, blobVersion, m.cfg, m.std, m.layers(true)...)
 	if err != nil {
 		return nil, fmt.Errorf("vae: MarshalBinary: %w", err)
 	}
-	var std []byte
-	if m.std != nil {
-		if std, err = m.std.MarshalBinary(); err != nil {
-			return nil, fmt.Errorf("vae: MarshalBinary: %w", err)
-		}
-	}
-	var params bytes.Buffer
-	if err := nn.Save(&params, m.layers(true)...); err != nil {
-		return nil, fmt.Errorf("vae: MarshalBinary: %w", err)
-	}
-	return blob.Encode(blobMagic, blobVersion, blob.Sections{Config: cfg, Std: std, Weights: params.Bytes()}), nil
+	return b, nil
 }
 
 // Unmarshal decodes a blob written by MarshalBinary into a new Model. Every
@@ -83,22 +68,11 @@ func Unmarshal(b []byte) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if len(sec.Std) > 0 {
-		s := new(norm.Standardizer)
-		if err := s.UnmarshalBinary(sec.Std); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-		}
-		if s.Dim() != m.d {
-			return nil, fmt.Errorf("%w: standardizer of %d features for a model of %d", ErrFormat, s.Dim(), m.d)
-		}
-		m.std = s
-	}
-	pr := bytes.NewReader(sec.Weights)
-	if err := nn.Load(pr, m.layers(true)...); err != nil {
+	if m.std, err = sec.Standardizer(m.d); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if pr.Len() != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the parameters", ErrFormat, pr.Len())
+	if err := sec.LoadWeights(m.layers(true)...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return m, nil
 }
