@@ -78,3 +78,21 @@ func (l *List[T, P]) Remove(e P) {
 	lk.prev, lk.next = nil, nil
 	l.n--
 }
+
+// Sweep applies a worker's bounds to the list. When over is true (the
+// worker holds more states than its limit) the least recently used state
+// is evicted with reason "lru"; and, at most once a second (lastScan holds
+// the time of the previous scan), every state unused for longer than idle
+// is evicted with reason "idle". evict must remove the state from the list.
+func (l *List[T, P]) Sweep(now time.Time, over bool, idle time.Duration, lastScan *time.Time, evict func(P, string)) {
+	if over && l.tail != nil {
+		evict(P(l.tail), "lru")
+	}
+	if now.Sub(*lastScan) < time.Second {
+		return
+	}
+	*lastScan = now
+	for l.tail != nil && now.Sub(P(l.tail).LRU().LastSeen) > idle {
+		evict(P(l.tail), "idle")
+	}
+}

@@ -1,6 +1,7 @@
 package lru
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,5 +80,40 @@ func TestNoAllocation(t *testing.T) {
 		l.Push(e, now)
 	}); a != 0 {
 		t.Errorf("%v allocations per touch/remove/push", a)
+	}
+}
+
+// TestSweep checks the two bounds: one eviction of the oldest state when
+// over the limit, and the idle states dropped at most once a second.
+func TestSweep(t *testing.T) {
+	var l List[state, *state]
+	t0 := time.Unix(100, 0)
+	s := []*state{{id: 0}, {id: 1}, {id: 2}, {id: 3}}
+	for i, e := range s {
+		l.Push(e, t0.Add(time.Duration(i)*time.Minute))
+	}
+	var evicted []string
+	evict := func(e *state, reason string) {
+		l.Remove(e)
+		evicted = append(evicted, reason+":"+string(rune('0'+e.id)))
+	}
+	var last time.Time
+	// Over the limit: the oldest goes; at t0+3m30s with 2 min idle the
+	// scan drops state 1 (last seen at 1 min) but keeps 2 (2 min) and 3.
+	now := t0.Add(3*time.Minute + 30*time.Second)
+	l.Sweep(now, true, 2*time.Minute, &last, evict)
+	if got := strings.Join(evicted, " "); got != "lru:0 idle:1" || last != now {
+		t.Fatalf("evicted %q, last scan %v", got, last)
+	}
+	// Within a second of the last scan: no idle scan, though state 2 is
+	// idle for a 1 min bound; not over the limit: no eviction.
+	evicted = nil
+	l.Sweep(now.Add(500*time.Millisecond), false, time.Minute, &last, evict)
+	if len(evicted) != 0 || last != now {
+		t.Fatalf("evicted %v within a second of the last scan", evicted)
+	}
+	l.Sweep(now.Add(time.Second), false, time.Minute, &last, evict)
+	if got := strings.Join(evicted, " "); got != "idle:2" || l.Len() != 1 {
+		t.Fatalf("evicted %q, %d left", got, l.Len())
 	}
 }

@@ -719,16 +719,7 @@ func (ps *part) drop(s *dstream, reason string) {
 
 func (ps *part) sweep(now time.Time) {
 	w := ps.w
-	if w.count.Load() > int64(w.cfg.MaxStreams) && ps.lru.Oldest() != nil {
-		ps.drop(ps.lru.Oldest(), "lru")
-	}
-	if now.Sub(ps.lastScan) < time.Second {
-		return
-	}
-	ps.lastScan = now
-	for ps.lru.Oldest() != nil && now.Sub(ps.lru.Oldest().links.LastSeen) > w.cfg.IdleTimeout {
-		ps.drop(ps.lru.Oldest(), "idle")
-	}
+	ps.lru.Sweep(now, w.count.Load() > int64(w.cfg.MaxStreams), w.cfg.IdleTimeout, &ps.lastScan, ps.drop)
 }
 
 // flushLoop runs the idle flush every FlushAfter/4 (at least every 10 ms)

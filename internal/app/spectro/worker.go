@@ -540,14 +540,5 @@ func (ps *partition) drop(s *streamState, reason string) {
 // while the worker holds more than MaxStreams, its least recently used one.
 func (ps *partition) sweep(now time.Time) {
 	w := ps.w
-	if w.count.Load() > int64(w.cfg.MaxStreams) && ps.lru.Oldest() != nil {
-		ps.drop(ps.lru.Oldest(), "lru")
-	}
-	if now.Sub(ps.lastScan) < time.Second {
-		return
-	}
-	ps.lastScan = now
-	for ps.lru.Oldest() != nil && now.Sub(ps.lru.Oldest().links.LastSeen) > w.cfg.IdleTimeout {
-		ps.drop(ps.lru.Oldest(), "idle")
-	}
+	ps.lru.Sweep(now, w.count.Load() > int64(w.cfg.MaxStreams), w.cfg.IdleTimeout, &ps.lastScan, ps.drop)
 }
