@@ -19,7 +19,7 @@
 //		Config: cfg, Inputs: []string{cfg.Topics.Raw}, Handler: handler,
 //		Logger: log, Metrics: stream.NewMetrics(reg),
 //	})
-//	go stream.Serve(ctx, cfg.HTTPAddr, reg, log, p.Ready)
+//	stream.GoServe(ctx, cfg.HTTPAddr, reg, log, p.Ready)
 //	err = p.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
 //
 // A handler whose state spans many records (a window, an STFT) rebuilds it

@@ -59,6 +59,17 @@ func Serve(ctx context.Context, addr string, g prometheus.Gatherer, log zerolog.
 	return ServeListener(ctx, ln, g, log, checks...)
 }
 
+// GoServe runs Serve on its own goroutine for a worker's lifetime (until
+// ctx is done) and logs its error (a port in use, ...) instead of
+// returning it: the worker goes on without its observability endpoint.
+func GoServe(ctx context.Context, addr string, g prometheus.Gatherer, log zerolog.Logger, checks ...Check) {
+	go func() {
+		if err := Serve(ctx, addr, g, log, checks...); err != nil {
+			log.Error().Err(err).Msg("observability server")
+		}
+	}()
+}
+
 // ServeListener is Serve on an existing listener (tests listen on port 0).
 func ServeListener(ctx context.Context, ln net.Listener, g prometheus.Gatherer, log zerolog.Logger, checks ...Check) error {
 	srv := &http.Server{Handler: HTTPHandler(g, checks...), ReadHeaderTimeout: 5 * time.Second}

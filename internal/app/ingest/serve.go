@@ -329,11 +329,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	if s.reg != nil && s.cfg.Stream.HTTPAddr != "" {
 		obsCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go func() {
-			if err := stream.Serve(obsCtx, s.cfg.Stream.HTTPAddr, s.reg, s.log, s.Ready); err != nil {
-				s.log.Error().Err(err).Msg("observability server")
-			}
-		}()
+		stream.GoServe(obsCtx, s.cfg.Stream.HTTPAddr, s.reg, s.log, s.Ready)
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
 	errc := make(chan error, 1)

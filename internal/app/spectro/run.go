@@ -76,10 +76,6 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	go func() {
-		if err := stream.Serve(ctx, sc.HTTPAddr, reg, log, w.Ready); err != nil {
-			log.Error().Err(err).Msg("observability server")
-		}
-	}()
+	stream.GoServe(ctx, sc.HTTPAddr, reg, log, w.Ready)
 	return w.Run(ctx)
 }
