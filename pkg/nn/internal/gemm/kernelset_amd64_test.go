@@ -217,3 +217,49 @@ func TestKernelSetEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfCheckCoverage checks that the start-up self-check calls every
+// micro-kernel (each row count at each width) and every dot kernel of each
+// assembly set, so that a wrong kernel cannot pass it by not being run.
+func TestSelfCheckCoverage(t *testing.T) {
+	for _, base := range asmSets() {
+		ks := *base
+		used := make([][]int, len(base.kern))
+		ks.kern = make([][]kernelFunc, len(base.kern))
+		for i := range base.kern {
+			used[i] = make([]int, len(base.widths))
+			ks.kern[i] = make([]kernelFunc, len(base.widths))
+			for wi := range base.widths {
+				f, n := base.kern[i][wi], &used[i][wi]
+				ks.kern[i][wi] = func(kc int, a *float32, rsa, csa int, b *float32, rsb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int) {
+					*n++
+					f(kc, a, rsa, csa, b, rsb, c, ldc, alpha, beta, bias, flags)
+				}
+			}
+		}
+		usedDot := make([]int, len(base.dot))
+		ks.dot = make([]dotFunc, len(base.dot))
+		for i, f := range base.dot {
+			n := &usedDot[i]
+			ks.dot[i] = func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int) {
+				*n++
+				f(k, a, lda, b, ldb, c, ldc, alpha, beta, bias, flags)
+			}
+		}
+		if !selfCheck(&ks) {
+			t.Errorf("%s: self-check failed", ks.name)
+		}
+		for i := range used {
+			for wi, n := range used[i] {
+				if n == 0 {
+					t.Errorf("%s: self-check never calls the %d×%d kernel", ks.name, i+1, base.widths[wi])
+				}
+			}
+		}
+		for i, n := range usedDot {
+			if n == 0 {
+				t.Errorf("%s: self-check never calls the %d×4 dot kernel", ks.name, i+1)
+			}
+		}
+	}
+}
