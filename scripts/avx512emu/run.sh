@@ -4,7 +4,7 @@
 # once. See docs/avx512-emu.md.
 #
 #   scripts/avx512emu/run.sh          # focused tests, then the whole gemm test suite
-#   AVX512EMU_FULL=0 scripts/avx512emu/run.sh   # focused tests only (about 4 minutes)
+#   AVX512EMU_FULL=0 scripts/avx512emu/run.sh   # focused tests only (about 3 minutes)
 #
 # Environment:
 #   AVX512EMU_OUT      artefact folder (default build/avx512emu, git-ignored)
@@ -139,7 +139,8 @@ while kill -0 "$pid" 2>/dev/null; do
 		break
 	fi
 	if grep -q '^AVX512EMU POWEROFF' serial.txt 2>/dev/null; then
-		sleep 20 # the guest powers off by itself; stop Bochs if it does not
+		# The guest powers off and Bochs exits; stop it if it has not in 20 s.
+		for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
 		kill "$pid" 2>/dev/null || true
 		break
 	fi
@@ -147,6 +148,10 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" 2>/dev/null || true
 t1=$(date +%s)
+# Markers that appeared in the last poll interval, before the power-off.
+grep -a -E '^AVX512EMU (INIT|END)' serial.txt 2>/dev/null | tail -n +$((seen + 1)) | tr -d '\r' | while read -r line; do
+	log "by $((t1 - t0)) s: $line"
+done
 boot=$(grep -n -m1 '^AVX512EMU INIT' serial.txt 2>/dev/null | cut -d: -f1 || true)
 [ -n "$boot" ] || boot=1
 sed -n "$boot,\$p" serial.txt 2>/dev/null | tr -d '\r' | grep -a -v '^AVX512EMU flags:' || true
