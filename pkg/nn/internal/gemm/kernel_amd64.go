@@ -37,10 +37,12 @@ var avx2Kernels = &kernelSet{
 
 // avx512Kernels is the AVX-512F set, generated from the same code as the
 // AVX2 one at twice the vector width: 12×32 tiles (24 zmm accumulators)
-// and 12×16 for narrow remainders, with the AVX2 dot kernels. It has NEVER
-// BEEN RUN: the machines of this project have no AVX-512. It is used only
-// when the CPU reports AVX-512F and the self-check at start-up agrees with
-// the float64 reference (see docs/kernels.md); otherwise AVX2 is used.
+// and 12×16 for narrow remainders, with the AVX2 dot kernels. It has never
+// run on real AVX-512 hardware (the machines of this project have none);
+// it passes the gemm tests on Bochs's emulated Skylake-X
+// (scripts/avx512emu, docs/avx512-emu.md). It is used only when the CPU
+// reports AVX-512F and the self-check at start-up agrees with the float64
+// reference (see docs/kernels.md); otherwise AVX2 is used.
 var avx512Kernels = &kernelSet{
 	name:   "avx512",
 	mr:     12,

@@ -23,20 +23,37 @@ func selfCheck(ks *kernelSet) bool {
 		a[i], b[i], c0[i], bias[i] = next(), next(), next(), next()
 	}
 	nan := float32(math.NaN())
-	// Every row count 1..mr once (one transposition case each, in turn),
-	// then two shapes with all eight cases: 3mr-1 rows and two full,
-	// one narrow and one partial column sliver (blocks, edges, tails),
-	// and 3 rows × 9 columns for the dot kernels.
-	type shape struct{ m, n, k, t0, t1 int }
-	wide := ks.widths[0]*2 + ks.widths[len(ks.widths)-1] + 1
-	var shapes []shape
-	for m := 1; m <= ks.mr; m++ {
-		shapes = append(shapes, shape{m, wide, 19, m % 8, m%8 + 1})
+	// Bits of a case: 1 transA, 2 transB, 4 beta = 0 over NaN in C,
+	// 8 bias + ReLU.
+	type shape struct {
+		m, n, k int
+		cases   []int
 	}
-	shapes = append(shapes, shape{3*ks.mr - 1, wide, maxK, 0, 8}, shape{3, 9, 37, 0, 8})
+	w0, w1 := ks.widths[0], ks.widths[len(ks.widths)-1]
+	var shapes []shape
+	// Every row count 1..mr: whole tiles of both widths (the epilogue in
+	// registers) with beta != 0, then with beta = 0 over NaN and bias +
+	// ReLU, then one whole and one partial wide tile (the epilogue in Go).
+	// A*B^T is left to the shapes below: with few rows it goes to the dot
+	// kernels, not to these.
+	nonDot := []int{0, 1, 3}
+	for m := 1; m <= ks.mr; m++ {
+		t, t2 := nonDot[m%3], nonDot[(m+1)%3]
+		shapes = append(shapes, shape{m, 2*w0 + w1, 19, []int{t, t | 4 | 8}}, shape{m, w0 + w1 + 1, 19, []int{t2 | 8}})
+	}
+	// 3mr-1 rows in all eight transposition and beta cases (bias + ReLU
+	// with transB): several row tiles and a partial one, two whole wide
+	// slivers and a partial narrow one, the k loop's tail; then the dot
+	// kernels (A*B^T with 1, 2 and 3 rows; 9 columns: a partial tile).
+	var all []int
+	for t := 0; t < 8; t++ {
+		all = append(all, t|(t&2)<<2)
+	}
+	shapes = append(shapes, shape{3*ks.mr - 1, 2*w0 + w1 - 1, maxK, all},
+		shape{1, 9, 37, []int{2, 6 | 8}}, shape{2, 9, 37, []int{2 | 8, 6}}, shape{3, 9, 37, all})
 	for _, sh := range shapes {
 		m, n, k := sh.m, sh.n, sh.k
-		for t := sh.t0; t < sh.t1; t++ {
+		for _, t := range sh.cases {
 			transA, transB, beta0 := t&1 != 0, t&2 != 0, t&4 != 0
 			lda, ldb, ldc := k+1, n+2, n+1
 			if transA {
@@ -56,7 +73,7 @@ func selfCheck(ks *kernelSet) bool {
 				beta = 0
 			}
 			act, bi := Identity, []float32(nil)
-			if transB {
+			if t&8 != 0 {
 				act, bi = ReLU, bias[:n]
 			}
 			sgemmSerial(ks, transA, transB, m, n, k, 1.5, a[:], lda, b[:], ldb, beta, c[:], ldc, bi, act)

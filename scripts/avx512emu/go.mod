@@ -1,0 +1,3 @@
+module github.com/mhmstream/mhm/scripts/avx512emu
+
+go 1.26.0
