@@ -7,7 +7,7 @@ PKGS    := ./...
 RACE_PKGS := ./pkg/stream/... ./pkg/wire/... ./cmd/mhm/... ./pkg/nn/internal/... ./internal/app/... ./internal/pipeline/...
 
 .PHONY: all build test test-race test-noasm bench bench-stft bench-fft bench-nn bench-kafka \
-        lint fuzz golden eval demo clean help bench-stream kcat-check docker compose-check
+        lint fuzz golden eval demo clean help bench-stream kcat-check docker compose-check avx512-emu
 
 all: build
 
@@ -51,6 +51,9 @@ bench-gemm: ## GEMM GFLOP/s on the DCASE shapes against gonum, and the machine's
 
 bench-vae: ## log-evidence scoring with K = 1, 16, 128 against one forward pass
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'DCASE|Small' -benchtime 3x -count 3 -cpu 1 -benchmem ./pkg/vae/
+
+avx512-emu: ## run the gemm tests on an emulated AVX-512 CPU (Bochs, Skylake-X; apt-get as root; 8-10 min)
+	scripts/avx512emu/run.sh
 
 generate: ## regenerate the avo assembly kernels
 	$(GO) generate ./pkg/nn/internal/gemm
