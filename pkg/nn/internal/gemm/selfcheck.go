@@ -91,22 +91,15 @@ func selfCheck(ks *kernelSet) bool {
 						s += float64(x) * float64(y)
 						abs += math.Abs(float64(x) * float64(y))
 					}
-					want, bound := 1.5*s, 1.5*abs
+					var cb, bv float64
 					if !beta0 {
-						want += float64(beta) * float64(c0[i*ldc+j])
-						bound += math.Abs(float64(beta) * float64(c0[i*ldc+j]))
+						cb = float64(beta) * float64(c0[i*ldc+j])
 					}
 					if bi != nil {
-						want += float64(bi[j])
-						bound += math.Abs(float64(bi[j]))
+						bv = float64(bi[j])
 					}
-					if act == ReLU && want < 0 {
-						want = 0
-					}
-					const u = 1.0 / (1 << 24)
-					tol := float64(k+3)*u/(1-float64(k+3)*u)*bound + 1e-30
-					got := float64(c[i*ldc+j])
-					if math.IsNaN(got) || math.Abs(got-want) > tol {
+					want, tol := reference(s, abs, k, 1.5, cb, bv, act == ReLU)
+					if wrong(c[i*ldc+j], want, tol) {
 						return false
 					}
 				}
@@ -114,4 +107,31 @@ func selfCheck(ks *kernelSet) bool {
 		}
 	}
 	return true
+}
+
+// reference returns one element of C = act(alpha·Σ_p x_p·y_p + cb + bias)
+// in float64, from s = Σ_p x_p·y_p and abs = Σ_p |x_p·y_p| over the k
+// products (cb is beta·c, 0 when C is not read; bias is 0 when there is
+// none), and the tolerance a float32 result must be within: the standard
+// forward error bound of a float32 dot product (Higham, Accuracy and
+// Stability of Numerical Algorithms, 2nd ed., eq. 3.5), |fl(x·y) − x·y| ≤
+// γ_n·|x|·|y| with γ_n = n·u/(1−n·u), u = 2^-24, n = k plus the alpha, beta
+// and bias roundings, applied to |alpha|·abs + |cb| + |bias|. It holds for
+// any summation order, so also for the blocked and FMA orders of the
+// kernels. The self-check and the tests share it.
+func reference(s, abs float64, k int, alpha float32, cb, bias float64, relu bool) (want, tol float64) {
+	want = float64(alpha)*s + cb + bias
+	bound := math.Abs(float64(alpha))*abs + math.Abs(cb) + math.Abs(bias)
+	if relu && want < 0 {
+		want = 0
+	}
+	const u = 1.0 / (1 << 24)
+	n := float64(k + 3)
+	return want, n*u/(1-n*u)*bound + 1e-30
+}
+
+// wrong reports whether got is NaN or further than tol from want.
+func wrong(got float32, want, tol float64) bool {
+	g := float64(got)
+	return math.IsNaN(g) || math.Abs(g-want) > tol
 }
