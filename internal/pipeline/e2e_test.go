@@ -21,12 +21,11 @@ import (
 	"github.com/mhmstream/mhm/internal/app/detect"
 	"github.com/mhmstream/mhm/internal/app/ingest"
 	"github.com/mhmstream/mhm/internal/app/spectro"
+	"github.com/mhmstream/mhm/internal/streamtest"
 	"github.com/mhmstream/mhm/pkg/ae"
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/nn"
-	"github.com/mhmstream/mhm/pkg/stream"
-	"github.com/mhmstream/mhm/pkg/stream/localbroker"
 	"github.com/mhmstream/mhm/pkg/threshold"
 	"github.com/mhmstream/mhm/pkg/wire"
 )
@@ -199,21 +198,13 @@ func testLog(t *testing.T) zerolog.Logger {
 func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b, err := localbroker.Start(ctx, localbroker.Config{Addr: "127.0.0.1:0", Partitions: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	sc := stream.DefaultConfig()
-	sc.Brokers = []string{b.Addr()}
-	sc.HTTPAddr = ""
+	addr, sc := streamtest.Broker(t, 3)
 	sc.CommitInterval = 100 * time.Millisecond
-	sc.ShutdownTimeout = 5 * time.Second
 	fast := []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}
 	log := testLog(t)
 
 	a := pressModel(t)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +264,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("replay: %v (%+v)", err, sum)
 	}
 
-	rd, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ConsumeTopics(sc.Topics.Scores, sc.Topics.Anomalies, sc.Topics.DLQ),
+	rd, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(sc.Topics.Scores, sc.Topics.Anomalies, sc.Topics.DLQ),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -17,10 +17,10 @@ import (
 	"github.com/mhmstream/mhm/internal/app/detect"
 	"github.com/mhmstream/mhm/internal/app/ingest"
 	"github.com/mhmstream/mhm/internal/app/spectro"
+	"github.com/mhmstream/mhm/internal/streamtest"
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
-	"github.com/mhmstream/mhm/pkg/stream/localbroker"
 	"github.com/mhmstream/mhm/pkg/wire"
 )
 
@@ -33,23 +33,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	b, err := localbroker.Start(ctx, localbroker.Config{Addr: "127.0.0.1:0", Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(); cancel() })
-	sc := stream.DefaultConfig()
-	sc.Brokers = []string{b.Addr()}
-	sc.HTTPAddr = ""
+	addr, sc := streamtest.Broker(t, 2)
 	sc.CommitInterval = 100 * time.Millisecond
-	sc.ShutdownTimeout = 5 * time.Second
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	return &fixture{t: t, addr: b.Addr(), sc: sc, cl: cl}
+	return &fixture{t: t, addr: addr, sc: sc, cl: cl}
 }
 
 func (f *fixture) publish(a *model.Artifact) {

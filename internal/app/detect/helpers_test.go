@@ -16,10 +16,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mhmstream/mhm/internal/streamtest"
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
-	"github.com/mhmstream/mhm/pkg/stream/localbroker"
 	"github.com/mhmstream/mhm/pkg/threshold"
 	"github.com/mhmstream/mhm/pkg/wire"
 )
@@ -191,24 +191,15 @@ type harness struct {
 
 func newHarness(t *testing.T, parts int32) *harness {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	b, err := localbroker.Start(ctx, localbroker.Config{Addr: "127.0.0.1:0", Partitions: parts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(); cancel() })
-	cfg := stream.DefaultConfig()
-	cfg.Brokers = []string{b.Addr()}
+	addr, cfg := streamtest.Broker(t, parts)
 	cfg.Group = "detect-test"
-	cfg.HTTPAddr = ""
 	cfg.CommitInterval = 50 * time.Millisecond
-	cfg.ShutdownTimeout = 5 * time.Second
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ProducerBatchMaxBytes(8<<20))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerBatchMaxBytes(8<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	return &harness{t: t, addr: b.Addr(), cfg: cfg, cl: cl}
+	return &harness{t: t, addr: addr, cfg: cfg, cl: cl}
 }
 
 func (h *harness) produce(topic, key string, vals ...[]byte) {

@@ -19,25 +19,15 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mhmstream/mhm/internal/streamtest"
 	"github.com/mhmstream/mhm/pkg/signal"
 	"github.com/mhmstream/mhm/pkg/stream"
-	"github.com/mhmstream/mhm/pkg/stream/localbroker"
 	"github.com/mhmstream/mhm/pkg/wire"
 )
 
 func broker(t *testing.T) (string, stream.Config) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	b, err := localbroker.Start(ctx, localbroker.Config{Addr: "127.0.0.1:0", Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(); cancel() })
-	cfg := stream.DefaultConfig()
-	cfg.Brokers = []string{b.Addr()}
-	cfg.HTTPAddr = ""
-	cfg.ShutdownTimeout = 5 * time.Second
-	return b.Addr(), cfg
+	return streamtest.Broker(t, 2)
 }
 
 // readRaw reads n records of the raw topic.

@@ -13,10 +13,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mhmstream/mhm/internal/streamtest"
 	"github.com/mhmstream/mhm/pkg/feature"
 	"github.com/mhmstream/mhm/pkg/model"
 	"github.com/mhmstream/mhm/pkg/stream"
-	"github.com/mhmstream/mhm/pkg/stream/localbroker"
 	"github.com/mhmstream/mhm/pkg/threshold"
 )
 
@@ -114,12 +114,8 @@ func TestDir(t *testing.T) {
 func TestTopic(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b, err := localbroker.Start(ctx, localbroker.Config{Addr: "127.0.0.1:0", Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	addr, _ := streamtest.Broker(t, 2)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +133,7 @@ func TestTopic(t *testing.T) {
 	pub("bad", []byte("MHMMODEL garbage"))
 
 	sc := stream.DefaultConfig()
-	sc.Brokers = []string{b.Addr()}
+	sc.Brokers = []string{addr}
 	dir := t.TempDir()
 	_, old := artifact(t, "m1", "", t0.Add(-time.Hour), "old")
 	os.WriteFile(filepath.Join(dir, "m1.mhm"), old, 0o644)
