@@ -197,16 +197,7 @@ func TestSparseKL(t *testing.T) {
 	x, _ := lowRank(rng, n, d, 6, 0.1)
 	fit := &nn.FitConfig{Epochs: 20, BatchSize: 64, Seed: 3}
 	cfg := Defaults(Sparse, 1, d)
-	m, _, err := Train(cfg, x, n, d, fit, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := cfg
-	plain.Kind, plain.Sparsity = Dense, Sparsity{}
-	p, _, err := Train(plain, x, n, d, fit, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, p := trainWithoutPenalty(t, cfg, x, n, d, fit)
 	got, _ := meanCode(m, x, n)
 	ref, _ := meanCode(p, x, n)
 	t.Logf("mean code activation: KL(ρ=%.2f, β=%.2f) %.4f, no penalty %.4f; reconstruction %.4f vs %.4f",
@@ -219,6 +210,24 @@ func TestSparseKL(t *testing.T) {
 	}
 }
 
+// trainWithoutPenalty trains cfg and, on the same data and fit, the same
+// network as a plain dense autoencoder without the sparsity penalty: the
+// reference a sparsity test compares with.
+func trainWithoutPenalty(t *testing.T, cfg Config, x []float32, n, d int, fit *nn.FitConfig) (m, plain *Model) {
+	t.Helper()
+	m, _, err := Train(cfg, x, n, d, fit, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cfg
+	pc.Kind, pc.Sparsity = Dense, Sparsity{}
+	plain, _, err = Train(pc, x, n, d, fit, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, plain
+}
+
 // TestSparseL1: the L1 penalty on a ReLU code reduces its mean |code|.
 func TestSparseL1(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
@@ -227,16 +236,7 @@ func TestSparseL1(t *testing.T) {
 	fit := &nn.FitConfig{Epochs: 20, BatchSize: 64, Seed: 4}
 	cfg := Config{Kind: Sparse, Frames: 1, Bins: d, Hidden: []int{64}, Code: 32, BatchNorm: true,
 		CodeActivation: ReLU, Sparsity: Sparsity{L1: 0.05}, Seed: 4}
-	m, _, err := Train(cfg, x, n, d, fit, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := cfg
-	plain.Kind, plain.Sparsity = Dense, Sparsity{}
-	p, _, err := Train(plain, x, n, d, fit, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, p := trainWithoutPenalty(t, cfg, x, n, d, fit)
 	_, got := meanCode(m, x, n)
 	_, ref := meanCode(p, x, n)
 	t.Logf("mean |code|: L1(λ=%.2f) %.4f, no penalty %.4f; reconstruction %.4f vs %.4f",
